@@ -1,0 +1,32 @@
+# Entry points only: each target runs one script in scripts/.
+# Variables are passed through the environment (CONFIG, SERIES, DEBUG, RUN, ARCH, ...).
+export CONFIG SERIES DEBUG RUN ARCH NIC TIMEOUT APPEND QEMU_EXTRA FORCE
+
+.PHONY: help deps tree export kernel qemu rootfs vm lint kunit system check demo bench
+help:
+	@echo "make demo                 build what is missing, boot the guests, show what the series does"
+	@echo "make check                lint + kunit + system tests; ends with 'N passed, N failed'"
+	@echo "make tree                 build/linux = Debian linux-source-6.12 (tag base) + series/"
+	@echo "make export               build/linux base..HEAD -> series/"
+	@echo "make kernel CONFIG=<name> [DEBUG=1] [SERIES=0]   configs: x86_64 arm64-4k arm64-16k arm64-64k"
+	@echo "make qemu                 QEMU 7.2 (x86_64 + aarch64) with the MANA model from emu/"
+	@echo "make rootfs ARCH=x86_64|arm64"
+	@echo "make vm CONFIG=<name> [SERIES=0] [DEBUG=1] [RUN='<cmd>']"
+	@echo "make lint                 per-patch NIPA-style checks"
+	@echo "make kunit                the series' KUnit suites in the x86_64 and arm64-64k guests"
+	@echo "make system               the kselftests in the x86_64 and arm64-64k guests"
+	@echo "make bench                base vs series benchmarks"
+
+deps:   ; @scripts/deps.sh
+tree:   ; @scripts/tree.sh
+export: ; @scripts/export.sh
+kernel: ; @scripts/kernel.sh
+qemu:   ; @scripts/qemu.sh
+rootfs: ; @scripts/rootfs.sh
+vm:     ; @scripts/vm.sh
+lint:   ; @scripts/lint.sh
+kunit:  ; @scripts/kunit.sh
+system: ; @scripts/system.sh
+check:  ; @scripts/check.sh
+demo:   ; @scripts/demo.sh
+bench:  ; @scripts/bench.sh

@@ -1,0 +1,338 @@
+/*
+ * Microsoft Azure Network Adapter (MANA) emulation: PCI function
+ *
+ * A MANA virtual function (PCI 1414:00BA) with BAR0 holding the
+ * register map, the shared memory channel and the doorbell page, and
+ * MSI-X in BAR2.  The protocol lives in mana_core.c.
+ *
+ * Copyright (c) 2025 The MANA emulation authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/module.h"
+#include "qemu/units.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "hw/boards.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/msix.h"
+#include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
+#include "net/net.h"
+#include "qom/object.h"
+#include "mana_core.h"
+#include "trace.h"
+
+#define TYPE_MANA "mana"
+OBJECT_DECLARE_SIMPLE_TYPE(ManaState, MANA)
+
+#define MANA_VENDOR_ID      0x1414
+#define MANA_DEVICE_ID_VF   0x00ba
+#define MANA_BAR0_IDX       0
+#define MANA_MSIX_IDX       2
+
+struct ManaState {
+    PCIDevice parent_obj;
+
+    MemoryRegion bar0;
+    NICConf conf;
+    ManaCore core;
+};
+
+static uint64_t mana_bar0_read(void *opaque, hwaddr addr, unsigned size)
+{
+    ManaState *s = opaque;
+
+    return mana_core_bar0_read(&s->core, addr, size);
+}
+
+static void mana_bar0_write(void *opaque, hwaddr addr, uint64_t val,
+                            unsigned size)
+{
+    ManaState *s = opaque;
+
+    mana_core_bar0_write(&s->core, addr, val, size);
+}
+
+static const MemoryRegionOps mana_bar0_ops = {
+    .read = mana_bar0_read,
+    .write = mana_bar0_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+};
+
+static bool mana_nc_can_receive(NetClientState *nc)
+{
+    ManaState *s = qemu_get_nic_opaque(nc);
+
+    return mana_core_can_receive(&s->core);
+}
+
+static ssize_t mana_nc_receive(NetClientState *nc, const uint8_t *buf,
+                               size_t size)
+{
+    ManaState *s = qemu_get_nic_opaque(nc);
+
+    return mana_core_receive(&s->core, buf, size);
+}
+
+static NetClientInfo mana_net_info = {
+    .type = NET_CLIENT_DRIVER_NIC,
+    .size = sizeof(NICState),
+    .can_receive = mana_nc_can_receive,
+    .receive = mana_nc_receive,
+};
+
+static void mana_realize(PCIDevice *pci_dev, Error **errp)
+{
+    ManaState *s = MANA(pci_dev);
+    DeviceState *dev = DEVICE(pci_dev);
+    ManaCore *c = &s->core;
+    uint32_t i;
+    int ret;
+
+    if (c->vectors == 0) {
+        MachineState *ms = MACHINE(qdev_get_machine());
+
+        c->vectors = MIN(ms->smp.cpus, MANA_MAX_QUEUES) + 1;
+    }
+    if (c->vectors < 2 || c->vectors > MANA_MAX_VECTORS) {
+        error_setg(errp, "mana: vectors must be between 2 and %d",
+                   MANA_MAX_VECTORS);
+        return;
+    }
+    if (c->queues < 1 || c->queues > MANA_MAX_QUEUES) {
+        error_setg(errp, "mana: queues must be between 1 and %d",
+                   MANA_MAX_QUEUES);
+        return;
+    }
+    if (c->num_indir_ent < 1 || c->num_indir_ent > 256 ||
+        !is_power_of_2(c->num_indir_ent)) {
+        error_setg(errp, "mana: indirection-entries must be a power of 2 "
+                   "between 1 and 256");
+        return;
+    }
+    if (c->adapter_mtu < 1514 || c->adapter_mtu > 9216) {
+        error_setg(errp, "mana: max-frame must be between 1514 and 9216");
+        return;
+    }
+    if (c->max_speed_mbps < 100) {
+        error_setg(errp, "mana: max-speed-mbps must be at least 100");
+        return;
+    }
+
+    pci_dev->config[PCI_INTERRUPT_PIN] = 1;
+
+    memory_region_init_io(&s->bar0, OBJECT(s), &mana_bar0_ops, s,
+                          "mana-bar0", MANA_BAR0_SIZE);
+    pci_register_bar(pci_dev, MANA_BAR0_IDX,
+                     PCI_BASE_ADDRESS_SPACE_MEMORY |
+                     PCI_BASE_ADDRESS_MEM_TYPE_64, &s->bar0);
+
+    ret = msix_init_exclusive_bar(pci_dev, c->vectors, MANA_MSIX_IDX, errp);
+    if (ret) {
+        return;
+    }
+    for (i = 0; i < c->vectors; i++) {
+        msix_vector_use(pci_dev, i);
+    }
+
+    qemu_macaddr_default_if_unset(&s->conf.macaddr);
+    memcpy(c->mac, s->conf.macaddr.a, sizeof(c->mac));
+    s->core.nic = qemu_new_nic(&mana_net_info, &s->conf,
+                               object_get_typename(OBJECT(s)), dev->id,
+                               &dev->mem_reentrancy_guard, s);
+    qemu_format_nic_info_str(qemu_get_queue(s->core.nic), c->mac);
+
+    c->owner = pci_dev;
+    mana_core_realize(c);
+    mana_core_reset(c);
+    trace_mana_realize(c->vectors, c->queues);
+}
+
+static void mana_exit(PCIDevice *pci_dev)
+{
+    ManaState *s = MANA(pci_dev);
+
+    mana_core_unrealize(&s->core);
+    qemu_del_nic(s->core.nic);
+    msix_unuse_all_vectors(pci_dev);
+    msix_uninit_exclusive_bar(pci_dev);
+}
+
+static void mana_qdev_reset(DeviceState *dev)
+{
+    ManaState *s = MANA(dev);
+
+    mana_core_reset(&s->core);
+}
+
+static const VMStateDescription mana_vmstate = {
+    .name = "mana",
+    .unmigratable = 1,
+};
+
+static Property mana_properties[] = {
+    DEFINE_NIC_PROPERTIES(ManaState, conf),
+    DEFINE_PROP_UINT32("queues", ManaState, core.queues, 16),
+    DEFINE_PROP_UINT32("vectors", ManaState, core.vectors, 0),
+    DEFINE_PROP_UINT32("max-speed-mbps", ManaState, core.max_speed_mbps,
+                       100000),
+    DEFINE_PROP_UINT32("max-frame", ManaState, core.adapter_mtu, 9014),
+    DEFINE_PROP_UINT32("indirection-entries", ManaState, core.num_indir_ent,
+                       64),
+    DEFINE_PROP_BOOL("bw-clamp", ManaState, core.bw_clamp_supported, true),
+    DEFINE_PROP_BOOL("qos-unconfigured", ManaState, core.qos_unconfigured,
+                     false),
+    DEFINE_PROP_BOOL("rx-queue-when-full", ManaState,
+                     core.rx_queue_when_full, true),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+/*
+ * Run-time knobs: plain QOM properties (qom-set/qom-get, also usable on
+ * the -device command line) that stay writable after realize.
+ */
+static void mana_rt_visit_u32(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
+{
+    uint32_t *p = (uint32_t *)((uint8_t *)obj + (uintptr_t)opaque);
+
+    visit_type_uint32(v, name, p, errp);
+}
+
+static void mana_rt_visit_bool(Object *obj, Visitor *v, const char *name,
+                               void *opaque, Error **errp)
+{
+    bool *p = (bool *)((uint8_t *)obj + (uintptr_t)opaque);
+
+    visit_type_bool(v, name, p, errp);
+}
+
+static bool mana_get_rxgen(Object *obj, Error **errp)
+{
+    return MANA(obj)->core.gen.running;
+}
+
+static void mana_set_rxgen(Object *obj, bool value, Error **errp)
+{
+    mana_core_rxgen_set(&MANA(obj)->core, value);
+}
+
+static char *mana_get_stats(Object *obj, Error **errp)
+{
+    return mana_core_stats(&MANA(obj)->core);
+}
+
+typedef struct ManaRtProp {
+    const char *name;
+    bool is_bool;
+    size_t offset;
+    const char *desc;
+} ManaRtProp;
+
+#define RT_U32(n, f, d) { n, false, offsetof(ManaState, core.f), d }
+#define RT_BOOL(n, f, d) { n, true, offsetof(ManaState, core.f), d }
+
+static const ManaRtProp mana_rt_props[] = {
+    RT_U32("fault-hwc-code", faults.hwc_code,
+           "HWC message code to fail (0: none)"),
+    RT_U32("fault-hwc-status", faults.hwc_status,
+           "status returned for fault-hwc-code"),
+    RT_BOOL("fault-hwc-drop", faults.hwc_drop,
+            "drop the response to fault-hwc-code instead"),
+    RT_U32("fault-hwc-count", faults.hwc_count,
+           "how many times to apply the HWC fault (0: until cleared)"),
+    RT_U32("fault-rx-len-excess", faults.rx_len_excess,
+           "report the next N RX completions longer than the buffer"),
+    RT_U32("fault-delay-ms", faults.delay_ms,
+           "delay TX and HWC completions by this many ms"),
+    RT_U32("rxgen-size", gen.size, "RX generator frame size"),
+    RT_U32("rxgen-flows", gen.flows, "RX generator UDP flow count"),
+    RT_U32("rxgen-src-ip", gen.src_ip, "RX generator IPv4 source"),
+    RT_U32("rxgen-dst-ip", gen.dst_ip, "RX generator IPv4 destination"),
+    RT_U32("rxgen-dst-port", gen.dst_port, "RX generator UDP port"),
+};
+
+static void mana_instance_init(Object *obj)
+{
+    ManaState *s = MANA(obj);
+
+    s->core.gen.size = 1514;
+    s->core.gen.flows = 1;
+    s->core.gen.src_ip = 0xc0a86401;       /* 192.168.100.1 */
+    s->core.gen.dst_ip = 0xc0a86402;       /* 192.168.100.2 */
+    s->core.gen.dst_port = 9;
+    s->core.faults.hwc_count = 1;
+    device_add_bootindex_property(obj, &s->conf.bootindex, "bootindex",
+                                  "/ethernet-phy@0", DEVICE(obj));
+}
+
+static void mana_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    size_t i;
+
+    k->realize = mana_realize;
+    k->exit = mana_exit;
+    k->vendor_id = MANA_VENDOR_ID;
+    k->device_id = MANA_DEVICE_ID_VF;
+    k->revision = 1;
+    k->class_id = PCI_CLASS_NETWORK_ETHERNET;
+    dc->desc = "Microsoft Azure Network Adapter (MANA) VF";
+    dc->reset = mana_qdev_reset;
+    dc->vmsd = &mana_vmstate;
+    device_class_set_props(dc, mana_properties);
+    set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
+
+    for (i = 0; i < ARRAY_SIZE(mana_rt_props); i++) {
+        const ManaRtProp *p = &mana_rt_props[i];
+
+        if (p->is_bool) {
+            object_class_property_add(klass, p->name, "bool",
+                                      mana_rt_visit_bool, mana_rt_visit_bool,
+                                      NULL, (void *)(uintptr_t)p->offset);
+        } else {
+            object_class_property_add(klass, p->name, "uint32",
+                                      mana_rt_visit_u32, mana_rt_visit_u32,
+                                      NULL, (void *)(uintptr_t)p->offset);
+        }
+        object_class_property_set_description(klass, p->name, p->desc);
+    }
+    object_class_property_add_bool(klass, "rxgen", mana_get_rxgen,
+                                   mana_set_rxgen);
+    object_class_property_set_description(klass, "rxgen",
+                                          "RX generator running");
+    object_class_property_add_str(klass, "stats", mana_get_stats, NULL);
+    object_class_property_set_description(klass, "stats",
+                                          "device and per-queue counters");
+}
+
+static const TypeInfo mana_info = {
+    .name = TYPE_MANA,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(ManaState),
+    .class_init = mana_class_init,
+    .instance_init = mana_instance_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { }
+    },
+};
+
+static void mana_register_types(void)
+{
+    type_register_static(&mana_info);
+}
+
+type_init(mana_register_types)

@@ -1,0 +1,2041 @@
+/*
+ * Microsoft Azure Network Adapter (MANA) emulation: device core
+ *
+ * Implements the device side of the GDMA protocol as consumed by the
+ * Linux mana driver: the shared memory channel (SMC), the hardware
+ * channel (HWC) and its messages, event/completion/work queues living
+ * in guest memory, doorbells, and the Ethernet TX/RX paths with
+ * checksum offload, TSO, VLAN insertion and Toeplitz RSS.
+ *
+ * Copyright (c) 2025 The MANA emulation authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/bswap.h"
+#include "qemu/main-loop.h"
+#include "net/checksum.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/msix.h"
+#include "mana_core.h"
+#include "trace.h"
+
+/* SMC protocol */
+#define SMC_MSG_ESTABLISH_HWC       1
+#define SMC_MSG_DESTROY_HWC         2
+#define SMC_DIR_RESPONSE            (1u << 7)
+#define SMC_OWNER_IS_PF             (1u << 31)
+
+/* EQE types */
+#define EQE_COMPLETION              3
+#define EQE_TEST_EVENT              64
+#define EQE_HWC_INIT_EQ_ID_DB       129
+#define EQE_HWC_INIT_DATA           130
+#define EQE_HWC_INIT_DONE           131
+
+/* HWC_INIT_DATA types */
+#define HWC_DATA_CQID               1
+#define HWC_DATA_RQID               2
+#define HWC_DATA_SQID               3
+#define HWC_DATA_QUEUE_DEPTH        4
+#define HWC_DATA_MAX_REQUEST        5
+#define HWC_DATA_MAX_RESPONSE       6
+#define HWC_DATA_MAX_NUM_CQS        7
+#define HWC_DATA_PDID               8
+#define HWC_DATA_GPA_MKEY           9
+
+/* GDMA messages */
+#define GDMA_VERIFY_VF_DRIVER_VERSION   1
+#define GDMA_QUERY_MAX_RESOURCES        2
+#define GDMA_LIST_DEVICES               3
+#define GDMA_REGISTER_DEVICE            4
+#define GDMA_DEREGISTER_DEVICE          5
+#define GDMA_GENERATE_TEST_EQE          10
+#define GDMA_CREATE_QUEUE               12
+#define GDMA_DISABLE_QUEUE              13
+#define GDMA_CREATE_DMA_REGION          25
+#define GDMA_DESTROY_DMA_REGION         27
+#define GDMA_QUERY_HWC_TIMEOUT          84
+
+/* MANA messages */
+#define MANA_QUERY_DEV_CONFIG           0x20001
+#define MANA_QUERY_GF_STAT              0x20002
+#define MANA_CONFIG_VPORT_TX            0x20003
+#define MANA_CREATE_WQ_OBJ              0x20004
+#define MANA_DESTROY_WQ_OBJ             0x20005
+#define MANA_FENCE_RQ                   0x20006
+#define MANA_CONFIG_VPORT_RX            0x20007
+#define MANA_QUERY_VPORT_CONFIG         0x20008
+#define MANA_QUERY_LINK_CONFIG          0x2000A
+#define MANA_SET_BW_CLAMP               0x2000B
+
+#define GDMA_STATUS_OK                  0
+#define GDMA_STATUS_INVALID             1
+#define GDMA_STATUS_CMD_UNSUPPORTED     0xffffffffu
+
+#define GDMA_EQ_TYPE                    4
+#define GDMA_WQ_SQ                      1
+#define GDMA_WQ_RQ                      2
+
+#define MANA_PDID                       1
+#define MANA_GPA_MKEY                   0x100
+#define MANA_VPORT_HANDLE               0x4d414e4100000001ull
+
+/* CQE types */
+#define CQE_RX_OKAY                     1
+#define CQE_RX_OBJECT_FENCE             3
+#define CQE_RX_TRUNCATED                4
+#define CQE_TX_OKAY                     32
+#define CQE_TX_INVALID_OOB              35
+#define MANA_CQE_CLIENT                 1
+
+/* RX OOB flags (dword 1) */
+#define RXOOB_HASHTYPE_SHIFT            16
+#define RXOOB_IPCSUM_OK                 (1u << 25)
+#define RXOOB_IPCSUM_FAIL               (1u << 26)
+#define RXOOB_TCPCSUM_OK                (1u << 27)
+#define RXOOB_TCPCSUM_FAIL              (1u << 28)
+#define RXOOB_UDPCSUM_OK                (1u << 29)
+#define RXOOB_UDPCSUM_FAIL              (1u << 30)
+
+#define NDIS_HASH_IPV4                  (1u << 0)
+#define NDIS_HASH_TCP_IPV4              (1u << 1)
+#define NDIS_HASH_UDP_IPV4              (1u << 2)
+#define NDIS_HASH_IPV6                  (1u << 3)
+#define NDIS_HASH_TCP_IPV6              (1u << 4)
+#define NDIS_HASH_UDP_IPV6              (1u << 5)
+
+#define ETH_HLEN                        14
+#define ETH_MIN_FRAME                   60
+#define IP_PROTO_TCP                    6
+#define IP_PROTO_UDP                    17
+
+typedef struct ManaSge {
+    uint64_t addr;
+    uint32_t mkey;
+    uint32_t size;
+} ManaSge;
+
+typedef struct ManaWqe {
+    uint32_t hdr0;
+    uint32_t hdr1;
+    uint32_t oob_size;
+    uint8_t oob[24];
+    uint32_t num_sge;
+    uint32_t size;          /* bytes, 32-aligned */
+    uint32_t offset;        /* ring offset of the WQE */
+} ManaWqe;
+
+/* Parsed L3/L4 information of a frame */
+typedef struct ManaPktInfo {
+    int l3;                 /* offset of the IP header, -1 if none */
+    int l4;                 /* offset of the L4 header, -1 if none */
+    bool v6;
+    uint8_t proto;
+    bool frag;
+} ManaPktInfo;
+
+static uint8_t mana_txbuf[MANA_TX_MAX_FRAME + 64];
+static uint8_t mana_segbuf[MANA_TX_MAX_FRAME + 64];
+static uint8_t mana_genbuf[9216 + 64];
+
+/* ------------------------------------------------------------------ */
+/* Guest memory and ring access                                        */
+
+static void mana_ring_access(ManaCore *c, ManaQueue *q, uint32_t off,
+                             void *buf, uint32_t len, bool write)
+{
+    uint8_t *p = buf;
+
+    off &= q->size - 1;
+    while (len) {
+        uint32_t po = off & (MANA_PAGE_SIZE - 1);
+        uint32_t n = MIN(len, MANA_PAGE_SIZE - po);
+        dma_addr_t a;
+
+        n = MIN(n, q->size - off);
+        a = q->pages[off / MANA_PAGE_SIZE] + po;
+        if (write) {
+            pci_dma_write(c->owner, a, p, n);
+        } else {
+            pci_dma_read(c->owner, a, p, n);
+        }
+        p += n;
+        len -= n;
+        off = (off + n) & (q->size - 1);
+    }
+}
+
+static void mana_queue_free(ManaQueue *q)
+{
+    g_free(q->pages);
+    memset(q, 0, sizeof(*q));
+}
+
+static void mana_region_free(ManaRegion *r)
+{
+    g_free(r->pages);
+    memset(r, 0, sizeof(*r));
+}
+
+static ManaQueue *mana_alloc(ManaQueue *tab, int n, int first)
+{
+    int i;
+
+    for (i = first; i < n; i++) {
+        if (!tab[i].valid) {
+            memset(&tab[i], 0, sizeof(tab[i]));
+            tab[i].id = i;
+            return &tab[i];
+        }
+    }
+    return NULL;
+}
+
+static void mana_queue_set_contig(ManaQueue *q, uint64_t base, uint32_t size)
+{
+    q->size = size;
+    q->npages = 1;
+    q->pages = g_new(uint64_t, 1);
+    q->pages[0] = base;
+    q->valid = true;
+}
+
+static ManaRegion *mana_region_lookup(ManaCore *c, uint64_t handle)
+{
+    if (handle == 0 || handle > MANA_MAX_REGIONS) {
+        return NULL;
+    }
+    if (!c->regions[handle - 1].valid) {
+        return NULL;
+    }
+    return &c->regions[handle - 1];
+}
+
+/* Check that a region can back a ring of @size bytes. */
+static bool mana_region_fits(ManaRegion *r, uint32_t size)
+{
+    return size >= 64 && is_power_of_2(size) &&
+           (uint64_t)r->npages * MANA_PAGE_SIZE >= size;
+}
+
+/* Move the pages of a region into a queue; the region is consumed. */
+static void mana_queue_take_region(ManaQueue *q, ManaRegion *r, uint32_t size)
+{
+    q->size = size;
+    q->npages = r->npages;
+    q->pages = r->pages;
+    r->pages = NULL;
+    mana_region_free(r);
+    q->valid = true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Event and completion queues                                         */
+
+static void mana_eq_notify(ManaCore *c, ManaQueue *eq)
+{
+    trace_mana_eq_irq(eq->id, eq->msix);
+    if (eq->msix < c->vectors) {
+        msix_notify(c->owner, eq->msix);
+    }
+}
+
+static void mana_eq_post(ManaCore *c, ManaQueue *eq, uint8_t type,
+                         uint32_t d0, uint32_t d1, uint32_t d2)
+{
+    uint32_t slot, owner;
+    uint8_t e[12];
+    uint32_t info;
+
+    if (!eq || !eq->valid) {
+        return;
+    }
+    slot = eq->prod % eq->entries;
+    owner = (eq->prod / eq->entries) & 7;
+    stl_le_p(e, d0);
+    stl_le_p(e + 4, d1);
+    stl_le_p(e + 8, d2);
+    mana_ring_access(c, eq, slot * 16, e, 12, true);
+    info = cpu_to_le32(type | (owner << 29));
+    mana_ring_access(c, eq, slot * 16 + 12, &info, 4, true);
+    eq->prod++;
+    trace_mana_eqe(eq->id, type, d0, eq->armed);
+    if (eq->armed) {
+        eq->armed = false;
+        mana_eq_notify(c, eq);
+    }
+}
+
+static void mana_cq_notify(ManaCore *c, ManaQueue *cq)
+{
+    if (cq->parent < MANA_MAX_EQS) {
+        mana_eq_post(c, &c->eqs[cq->parent], EQE_COMPLETION, cq->id, 0, 0);
+    }
+}
+
+static void mana_cq_post(ManaCore *c, ManaQueue *cq, uint32_t wq_num,
+                         bool is_sq, const uint8_t *data)
+{
+    uint32_t slot, owner, info;
+
+    if (!cq || !cq->valid) {
+        return;
+    }
+    slot = cq->prod % cq->entries;
+    owner = (cq->prod / cq->entries) & 7;
+    mana_ring_access(c, cq, slot * 64, (void *)data, 60, true);
+    info = cpu_to_le32((wq_num & 0xffffff) | (is_sq ? 1u << 24 : 0) |
+                       (owner << 29));
+    mana_ring_access(c, cq, slot * 64 + 60, &info, 4, true);
+    cq->prod++;
+    trace_mana_cqe(cq->id, wq_num, is_sq, data[0] & 0x3f, cq->armed);
+    if (cq->armed) {
+        cq->armed = false;
+        mana_cq_notify(c, cq);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Work queue elements                                                 */
+
+static bool mana_wqe_read(ManaCore *c, ManaQueue *wq, ManaWqe *w,
+                          ManaSge *sge, uint32_t max_sge)
+{
+    uint32_t avail = wq->tail - wq->cons;
+    uint8_t h[8], sgl[16];
+    uint32_t i;
+
+    w->offset = wq->cons & (wq->size - 1);
+    mana_ring_access(c, wq, w->offset, h, 8, false);
+    w->hdr0 = ldl_le_p(h);
+    w->hdr1 = ldl_le_p(h + 4);
+    w->num_sge = w->hdr1 & 0xff;
+    w->oob_size = ((w->hdr1 >> 8) & 7) * 4;
+    w->size = ROUND_UP(8 + w->oob_size + 16 * w->num_sge, 32);
+    if (w->oob_size > 24 || w->num_sge == 0 || w->num_sge > max_sge ||
+        w->size > avail) {
+        w->size = MIN(MAX(w->size, 32), avail);
+        return false;
+    }
+    if (w->oob_size) {
+        mana_ring_access(c, wq, w->offset + 8, w->oob, w->oob_size, false);
+    }
+    for (i = 0; i < w->num_sge; i++) {
+        mana_ring_access(c, wq, w->offset + 8 + w->oob_size + 16 * i,
+                         sgl, 16, false);
+        sge[i].addr = ldq_le_p(sgl);
+        sge[i].mkey = ldl_le_p(sgl + 8);
+        sge[i].size = ldl_le_p(sgl + 12);
+    }
+    return true;
+}
+
+static ManaQueue *mana_wq_by_obj(ManaCore *c, uint64_t obj)
+{
+    int i;
+
+    if (!obj) {
+        return NULL;
+    }
+    for (i = 0; i < MANA_MAX_WQS; i++) {
+        if (c->wqs[i].valid && !c->wqs[i].is_hwc && c->wqs[i].obj == obj) {
+            return &c->wqs[i];
+        }
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* State teardown                                                      */
+
+static void mana_vport_resolve(ManaCore *c)
+{
+    ManaVport *v = &c->vport;
+    ManaQueue *q;
+    uint32_t i;
+
+    q = mana_wq_by_obj(c, v->default_rxobj);
+    v->default_wq = (q && !q->is_sq) ? (int32_t)q->id : -1;
+    for (i = 0; i < v->num_indir; i++) {
+        q = mana_wq_by_obj(c, v->indir[i]);
+        v->indir_wq[i] = (q && !q->is_sq) ? (int32_t)q->id : -1;
+    }
+}
+
+static void mana_clear_objects(ManaCore *c)
+{
+    int i;
+
+    for (i = 0; i < MANA_MAX_EQS; i++) {
+        mana_queue_free(&c->eqs[i]);
+    }
+    for (i = 0; i < MANA_MAX_CQS; i++) {
+        mana_queue_free(&c->cqs[i]);
+    }
+    for (i = 0; i < MANA_MAX_WQS; i++) {
+        mana_queue_free(&c->wqs[i]);
+    }
+    for (i = 0; i < MANA_MAX_REGIONS; i++) {
+        mana_region_free(&c->regions[i]);
+    }
+    memset(&c->vport, 0, sizeof(c->vport));
+    c->vport.default_wq = -1;
+    c->registered = false;
+    c->hwc_active = false;
+    c->hwc_resp_pending = false;
+    c->hwc_resp_hold = false;
+    c->hwc_fence_wq = -1;
+    c->clamp_enabled = false;
+    c->clamp_mbps = 0;
+    timer_del(c->hwc_timer);
+    timer_del(c->tx_timer);
+    if (c->rx_blocked) {
+        c->rx_blocked = false;
+        qemu_flush_queued_packets(qemu_get_queue(c->nic));
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Shared memory channel                                               */
+
+static uint64_t mana_smc_pfn(const uint8_t *b, int i)
+{
+    uint64_t low = 0;
+    uint16_t hi = lduw_le_p(b + 24);
+    int k;
+
+    for (k = 5; k >= 0; k--) {
+        low = (low << 8) | b[6 * i + k];
+    }
+    return low | ((uint64_t)((hi >> (4 * i)) & 0xf) << 48);
+}
+
+static void mana_hwc_establish(ManaCore *c)
+{
+    uint8_t b[MANA_SMC_SIZE];
+    uint64_t eq_addr, cq_addr, rq_addr, sq_addr;
+    ManaQueue *eq, *cq, *rq, *sq;
+    uint32_t msix;
+    int i;
+
+    for (i = 0; i < MANA_SMC_SIZE / 4; i++) {
+        stl_le_p(b + 4 * i, c->smc[i]);
+    }
+    eq_addr = mana_smc_pfn(b, 0) << 12;
+    cq_addr = mana_smc_pfn(b, 1) << 12;
+    rq_addr = mana_smc_pfn(b, 2) << 12;
+    sq_addr = mana_smc_pfn(b, 3) << 12;
+    msix = lduw_le_p(b + 26);
+
+    if (c->hwc_active) {
+        /* A new driver instance without teardown: start over. */
+        mana_clear_objects(c);
+    }
+
+    eq = mana_alloc(c->eqs, MANA_MAX_EQS, 0);
+    mana_queue_set_contig(eq, eq_addr, MANA_HWC_MSG_SIZE);
+    eq->entries = eq->size / 16;
+    eq->prod = eq->entries;
+    eq->armed = true;
+    eq->msix = msix;
+
+    cq = mana_alloc(c->cqs, MANA_MAX_CQS, 0);
+    mana_queue_set_contig(cq, cq_addr, MANA_HWC_MSG_SIZE);
+    cq->entries = cq->size / 64;
+    cq->prod = cq->entries;
+    cq->armed = true;
+    cq->parent = eq->id;
+
+    rq = mana_alloc(c->wqs, MANA_MAX_WQS, 0);
+    mana_queue_set_contig(rq, rq_addr, MANA_HWC_MSG_SIZE);
+    rq->is_hwc = true;
+    rq->cq = cq->id;
+
+    sq = mana_alloc(c->wqs, MANA_MAX_WQS, 0);
+    mana_queue_set_contig(sq, sq_addr, MANA_HWC_MSG_SIZE);
+    sq->is_hwc = true;
+    sq->is_sq = true;
+    sq->cq = cq->id;
+
+    c->hwc_eq = eq->id;
+    c->hwc_cq = cq->id;
+    c->hwc_rq = rq->id;
+    c->hwc_sq = sq->id;
+    c->hwc_active = true;
+    c->hwc_resp_pending = false;
+    c->hwc_fence_wq = -1;
+    trace_mana_hwc_establish(eq_addr, cq_addr, rq_addr, sq_addr, msix);
+
+    /* Answer the SMC first, then post the init events. */
+    c->smc[7] = SMC_MSG_ESTABLISH_HWC | SMC_DIR_RESPONSE;
+
+    mana_eq_post(c, eq, EQE_HWC_INIT_EQ_ID_DB, eq->id | (0u << 16), 0, 0);
+#define HWC_DATA(t, v) \
+    mana_eq_post(c, eq, EQE_HWC_INIT_DATA, ((t) << 24) | ((v) & 0xffffff), 0, 0)
+    HWC_DATA(HWC_DATA_CQID, cq->id);
+    HWC_DATA(HWC_DATA_RQID, rq->id);
+    HWC_DATA(HWC_DATA_SQID, sq->id);
+    HWC_DATA(HWC_DATA_QUEUE_DEPTH, 1);
+    HWC_DATA(HWC_DATA_MAX_REQUEST, MANA_HWC_MSG_SIZE);
+    HWC_DATA(HWC_DATA_MAX_RESPONSE, MANA_HWC_MSG_SIZE);
+    HWC_DATA(HWC_DATA_MAX_NUM_CQS, MANA_REPORTED_MAX_NUM_CQS);
+    HWC_DATA(HWC_DATA_PDID, MANA_PDID);
+    HWC_DATA(HWC_DATA_GPA_MKEY, MANA_GPA_MKEY);
+#undef HWC_DATA
+    mana_eq_post(c, eq, EQE_HWC_INIT_DONE, 0, 0, 0);
+}
+
+static void mana_smc_command(ManaCore *c, uint32_t val)
+{
+    uint32_t type = val & 7;
+
+    trace_mana_smc_command(val);
+    switch (type) {
+    case SMC_MSG_ESTABLISH_HWC:
+        mana_hwc_establish(c);
+        break;
+    case SMC_MSG_DESTROY_HWC:
+        mana_clear_objects(c);
+        c->smc[7] = SMC_MSG_DESTROY_HWC | SMC_DIR_RESPONSE;
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "mana: unknown SMC message 0x%x\n",
+                      val);
+        c->smc[7] = type | SMC_DIR_RESPONSE | (1u << 8);
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* HWC message handlers                                                */
+
+typedef struct ManaMsg {
+    const uint8_t *req;
+    uint32_t req_len;
+    uint8_t *resp;
+    uint32_t resp_len;      /* bytes the caller can take */
+    uint32_t dev_id;
+} ManaMsg;
+
+static uint32_t mana_msg_verify_ver(ManaCore *c, ManaMsg *m)
+{
+    stq_le_p(m->resp + 0x20, 1);        /* gdma_protocol_ver */
+    stq_le_p(m->resp + 0x28, 0);        /* pf_cap_flags1 */
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_max_resources(ManaCore *c, ManaMsg *m)
+{
+    stl_le_p(m->resp + 0x24, c->queues);            /* max_sq */
+    stl_le_p(m->resp + 0x28, c->queues);            /* max_rq */
+    stl_le_p(m->resp + 0x2c, MANA_MAX_CQS - 1);     /* max_cq */
+    stl_le_p(m->resp + 0x30, MANA_MAX_EQS - 1);     /* max_eq */
+    stl_le_p(m->resp + 0x34, MANA_DB_PAGES);        /* max_db */
+    stl_le_p(m->resp + 0x38, 0);
+    stl_le_p(m->resp + 0x3c, 0);
+    stl_le_p(m->resp + 0x40, 0);
+    stl_le_p(m->resp + 0x44, c->vectors);           /* max_msix */
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_list_devices(ManaCore *c, ManaMsg *m)
+{
+    stl_le_p(m->resp + 0x20, 2);
+    stw_le_p(m->resp + 0x28, 1);        /* HWC */
+    stw_le_p(m->resp + 0x2a, 0);
+    stw_le_p(m->resp + 0x2c, 2);        /* MANA */
+    stw_le_p(m->resp + 0x2e, 0);
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_register_device(ManaCore *c, ManaMsg *m)
+{
+    c->registered = true;
+    stl_le_p(m->resp + 0x20, MANA_PDID);
+    stl_le_p(m->resp + 0x24, MANA_GPA_MKEY);
+    stl_le_p(m->resp + 0x28, 0);        /* db_id */
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_create_dma_region(ManaCore *c, ManaMsg *m)
+{
+    uint64_t length = ldq_le_p(m->req + 0x28);
+    uint32_t offset = ldl_le_p(m->req + 0x30);
+    uint32_t page_type = ldl_le_p(m->req + 0x34);
+    uint32_t count = ldl_le_p(m->req + 0x38);
+    uint32_t list_len = ldl_le_p(m->req + 0x3c);
+    ManaRegion *r = NULL;
+    uint32_t i;
+
+    if (m->req_len < 0x40 || count == 0 || count > MANA_MAX_REGION_PAGES ||
+        list_len != count || offset != 0 || page_type != 0 ||
+        0x40 + 8ull * count > m->req_len ||
+        length > (uint64_t)count * MANA_PAGE_SIZE) {
+        return GDMA_STATUS_INVALID;
+    }
+    for (i = 0; i < MANA_MAX_REGIONS; i++) {
+        uint32_t k = (c->next_region + i) % MANA_MAX_REGIONS;
+
+        if (!c->regions[k].valid) {
+            r = &c->regions[k];
+            c->next_region = k + 1;
+            break;
+        }
+    }
+    if (!r) {
+        return GDMA_STATUS_INVALID;
+    }
+    r->valid = true;
+    r->length = length;
+    r->npages = count;
+    r->pages = g_new(uint64_t, count);
+    for (i = 0; i < count; i++) {
+        r->pages[i] = ldq_le_p(m->req + 0x40 + 8 * i);
+    }
+    stq_le_p(m->resp + 0x20, (r - c->regions) + 1);
+    trace_mana_dma_region(r - c->regions + 1, length, count);
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_destroy_dma_region(ManaCore *c, ManaMsg *m)
+{
+    ManaRegion *r = mana_region_lookup(c, ldq_le_p(m->req + 0x28));
+
+    if (!r) {
+        return GDMA_STATUS_INVALID;
+    }
+    mana_region_free(r);
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_create_queue(ManaCore *c, ManaMsg *m)
+{
+    uint32_t type = ldl_le_p(m->req + 0x28);
+    ManaRegion *r = mana_region_lookup(c, ldq_le_p(m->req + 0x38));
+    uint32_t size = ldl_le_p(m->req + 0x44);
+    uint32_t msix = ldl_le_p(m->req + 0x4c);
+    ManaQueue *eq;
+
+    if (type != GDMA_EQ_TYPE || !r || !mana_region_fits(r, size) ||
+        size < 16 * 4) {
+        return GDMA_STATUS_INVALID;
+    }
+    eq = mana_alloc(c->eqs, MANA_MAX_EQS, 0);
+    if (!eq) {
+        return GDMA_STATUS_INVALID;
+    }
+    mana_queue_take_region(eq, r, size);
+    eq->entries = size / 16;
+    eq->prod = eq->entries;
+    eq->armed = true;
+    eq->msix = msix;
+    stl_le_p(m->resp + 0x20, eq->id);
+    trace_mana_create_eq(eq->id, size, msix);
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_disable_queue(ManaCore *c, ManaMsg *m)
+{
+    uint32_t type = ldl_le_p(m->req + 0x28);
+    uint32_t id = ldl_le_p(m->req + 0x2c);
+
+    if (type != GDMA_EQ_TYPE || id >= MANA_MAX_EQS || !c->eqs[id].valid ||
+        id == c->hwc_eq) {
+        return GDMA_STATUS_INVALID;
+    }
+    trace_mana_destroy_queue("eq", id);
+    mana_queue_free(&c->eqs[id]);
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_test_eqe(ManaCore *c, ManaMsg *m)
+{
+    uint32_t id = ldl_le_p(m->req + 0x28);
+
+    if (id >= MANA_MAX_EQS || !c->eqs[id].valid) {
+        return GDMA_STATUS_INVALID;
+    }
+    mana_eq_post(c, &c->eqs[id], EQE_TEST_EVENT, 0, 0, 0);
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_hwc_timeout(ManaCore *c, ManaMsg *m)
+{
+    uint32_t t = ldl_le_p(m->req + 0x28);
+
+    stl_le_p(m->resp + 0x20, t ? t : 30000);
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_dev_config(ManaCore *c, ManaMsg *m)
+{
+    stw_le_p(m->resp + 0x40, 1);                /* max_num_vports */
+    stl_le_p(m->resp + 0x44, c->queues);        /* max_num_eqs */
+    stw_le_p(m->resp + 0x48, c->adapter_mtu);   /* V2: max frame */
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_vport_config(ManaCore *c, ManaMsg *m)
+{
+    if (ldl_le_p(m->req + 0x28) != 0) {
+        return GDMA_STATUS_INVALID;
+    }
+    stl_le_p(m->resp + 0x20, c->queues);
+    stl_le_p(m->resp + 0x24, c->queues);
+    stl_le_p(m->resp + 0x28, c->num_indir_ent);
+    memcpy(m->resp + 0x30, c->mac, 6);
+    stq_le_p(m->resp + 0x38, MANA_VPORT_HANDLE);
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_vport_tx(ManaCore *c, ManaMsg *m)
+{
+    if (ldq_le_p(m->req + 0x28) != MANA_VPORT_HANDLE) {
+        return GDMA_STATUS_INVALID;
+    }
+    c->vport.tx_configured = true;
+    stw_le_p(m->resp + 0x20, 0);        /* tx_vport_offset */
+    m->resp[0x22] = 1;                  /* short_form_allowed */
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_create_wq(ManaCore *c, ManaMsg *m)
+{
+    uint32_t type = ldl_le_p(m->req + 0x30);
+    ManaRegion *wr = mana_region_lookup(c, ldq_le_p(m->req + 0x38));
+    ManaRegion *cr = mana_region_lookup(c, ldq_le_p(m->req + 0x40));
+    uint32_t wq_size = ldl_le_p(m->req + 0x48);
+    uint32_t cq_size = ldl_le_p(m->req + 0x4c);
+    uint32_t parent = ldl_le_p(m->req + 0x54);
+    ManaQueue *wq, *cq;
+
+    if (ldq_le_p(m->req + 0x28) != MANA_VPORT_HANDLE ||
+        (type != GDMA_WQ_SQ && type != GDMA_WQ_RQ) || !wr || !cr ||
+        wr == cr || !mana_region_fits(wr, wq_size) ||
+        !mana_region_fits(cr, cq_size) || parent >= MANA_MAX_EQS ||
+        !c->eqs[parent].valid) {
+        return GDMA_STATUS_INVALID;
+    }
+    wq = mana_alloc(c->wqs, MANA_MAX_WQS, 0);
+    if (!wq) {
+        return GDMA_STATUS_INVALID;
+    }
+    wq->valid = true;       /* reserve it while the CQ is allocated */
+    cq = mana_alloc(c->cqs, MANA_MAX_CQS, 0);
+    if (!cq) {
+        wq->valid = false;
+        return GDMA_STATUS_INVALID;
+    }
+    mana_queue_take_region(wq, wr, wq_size);
+    mana_queue_take_region(cq, cr, cq_size);
+    cq->entries = cq_size / 64;
+    cq->prod = cq->entries;
+    cq->armed = true;
+    cq->parent = parent;
+    wq->is_sq = type == GDMA_WQ_SQ;
+    wq->cq = cq->id;
+    wq->obj = ++c->next_obj;
+
+    stl_le_p(m->resp + 0x20, wq->id);
+    stl_le_p(m->resp + 0x24, cq->id);
+    stq_le_p(m->resp + 0x28, wq->obj);
+    trace_mana_create_wq(wq->is_sq ? "sq" : "rq", wq->id, wq_size, cq->id,
+                         cq_size, parent);
+    mana_vport_resolve(c);
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_destroy_wq(ManaCore *c, ManaMsg *m)
+{
+    ManaQueue *wq = mana_wq_by_obj(c, ldq_le_p(m->req + 0x30));
+
+    if (!wq) {
+        return GDMA_STATUS_INVALID;
+    }
+    trace_mana_destroy_queue(wq->is_sq ? "sq" : "rq", wq->id);
+    if (wq->cq < MANA_MAX_CQS) {
+        mana_queue_free(&c->cqs[wq->cq]);
+    }
+    mana_queue_free(wq);
+    if (c->hwc_fence_wq >= 0 && !c->wqs[c->hwc_fence_wq].valid) {
+        c->hwc_fence_wq = -1;
+    }
+    mana_vport_resolve(c);
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_vport_rx(ManaCore *c, ManaMsg *m)
+{
+    ManaVport *v = &c->vport;
+    uint32_t n = lduw_le_p(m->req + 0x30);
+    uint32_t off = lduw_le_p(m->req + 0x32);
+    uint32_t i;
+
+    if (m->req_len < 0x78 || ldq_le_p(m->req + 0x28) != MANA_VPORT_HANDLE) {
+        return GDMA_STATUS_INVALID;
+    }
+    v->rx_enable = ldl_le_p(m->req + 0x34) != 0;
+    v->rss_enable = ldl_le_p(m->req + 0x38) != 0;
+    if (m->req[0x3c]) {
+        v->default_rxobj = ldq_le_p(m->req + 0x40);
+    }
+    if (m->req[0x3d]) {
+        memcpy(v->hash_key, m->req + 0x48, MANA_HASH_KEY_LEN);
+    }
+    if (m->req[0x3e]) {
+        if (n > MANA_MAX_INDIR || (n && !is_power_of_2(n)) ||
+            off + 8ull * n > m->req_len) {
+            return GDMA_STATUS_INVALID;
+        }
+        v->num_indir = n;
+        for (i = 0; i < n; i++) {
+            v->indir[i] = ldq_le_p(m->req + off + 8 * i);
+        }
+    }
+    mana_vport_resolve(c);
+    trace_mana_vport_rx(v->rx_enable, v->rss_enable, v->num_indir,
+                        v->default_wq);
+    if (c->rx_blocked) {
+        c->rx_blocked = false;
+        qemu_flush_queued_packets(qemu_get_queue(c->nic));
+    }
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_fence_rq(ManaCore *c, ManaMsg *m)
+{
+    ManaQueue *wq = mana_wq_by_obj(c, ldq_le_p(m->req + 0x28));
+
+    if (!wq || wq->is_sq) {
+        return GDMA_STATUS_INVALID;
+    }
+    /* The fence CQE follows the response (see mana_hwc_after_resp). */
+    c->hwc_fence_wq = wq->id;
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_gf_stat(ManaCore *c, ManaMsg *m)
+{
+    ManaGfStats *s = &c->gf;
+    uint8_t *r = m->resp;
+
+    if (m->resp_len < 0x100) {
+        return GDMA_STATUS_OK;
+    }
+    stq_le_p(r + 0x20, ldq_le_p(m->req + 0x28));
+    stq_le_p(r + 0x28, s->rx_discards_nowqe);
+    stq_le_p(r + 0x30, s->rx_err_vport_disabled);
+    stq_le_p(r + 0x38, s->rx_bytes);
+    stq_le_p(r + 0x40, s->rx_ucast_pkts);
+    stq_le_p(r + 0x48, s->rx_ucast_bytes);
+    stq_le_p(r + 0x50, s->rx_bcast_pkts);
+    stq_le_p(r + 0x58, s->rx_bcast_bytes);
+    stq_le_p(r + 0x60, s->rx_mcast_pkts);
+    stq_le_p(r + 0x68, s->rx_mcast_bytes);
+    stq_le_p(r + 0x78, s->tx_err_vport_disabled);
+    stq_le_p(r + 0xb8, s->tx_err_inval_oob);
+    stq_le_p(r + 0xc0, s->tx_bytes);
+    stq_le_p(r + 0xc8, s->tx_ucast_pkts);
+    stq_le_p(r + 0xd0, s->tx_ucast_bytes);
+    stq_le_p(r + 0xd8, s->tx_bcast_pkts);
+    stq_le_p(r + 0xe0, s->tx_bcast_bytes);
+    stq_le_p(r + 0xe8, s->tx_mcast_pkts);
+    stq_le_p(r + 0xf0, s->tx_mcast_bytes);
+    stq_le_p(r + 0xf8, s->tx_err_gdma);
+    return GDMA_STATUS_OK;
+}
+
+uint32_t mana_core_current_speed(ManaCore *c)
+{
+    return c->clamp_enabled ? c->clamp_mbps : c->max_speed_mbps;
+}
+
+static uint32_t mana_msg_link_config(ManaCore *c, ManaMsg *m)
+{
+    if (!c->bw_clamp_supported) {
+        return GDMA_STATUS_CMD_UNSUPPORTED;
+    }
+    if (ldq_le_p(m->req + 0x28) != MANA_VPORT_HANDLE) {
+        return GDMA_STATUS_INVALID;
+    }
+    stl_le_p(m->resp + 0x20, c->max_speed_mbps);
+    m->resp[0x24] = c->qos_unconfigured;
+    stl_le_p(m->resp + 0x28, mana_core_current_speed(c));
+    return GDMA_STATUS_OK;
+}
+
+static uint32_t mana_msg_set_bw_clamp(ManaCore *c, ManaMsg *m)
+{
+    uint32_t enable = ldl_le_p(m->req + 0x30);
+    uint32_t mbps = ldl_le_p(m->req + 0x34);
+
+    if (!c->bw_clamp_supported) {
+        return GDMA_STATUS_CMD_UNSUPPORTED;
+    }
+    if (m->req_len < 0x38 || ldq_le_p(m->req + 0x28) != MANA_VPORT_HANDLE) {
+        return GDMA_STATUS_INVALID;
+    }
+    if (enable) {
+        if (mbps < 100 || mbps % 100 || mbps > c->max_speed_mbps) {
+            return GDMA_STATUS_INVALID;
+        }
+        c->clamp_enabled = true;
+        c->clamp_mbps = mbps;
+        c->tokens = 0;
+        c->tokens_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    } else {
+        c->clamp_enabled = false;
+        c->clamp_mbps = 0;
+        /* Resume anything that was waiting for tokens. */
+        timer_mod(c->tx_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    }
+    trace_mana_bw_clamp(enable, mbps);
+    m->resp[0x20] = c->qos_unconfigured;
+    return GDMA_STATUS_OK;
+}
+
+typedef uint32_t (*ManaMsgFn)(ManaCore *c, ManaMsg *m);
+
+typedef struct ManaMsgDesc {
+    uint32_t code;
+    const char *name;
+    uint32_t req_len;       /* minimum request length */
+    uint16_t max_ver;       /* highest response version we produce */
+    ManaMsgFn fn;
+} ManaMsgDesc;
+
+static const ManaMsgDesc mana_msgs[] = {
+    { GDMA_VERIFY_VF_DRIVER_VERSION, "VERIFY_VF_DRIVER_VERSION", 0x40, 1,
+      mana_msg_verify_ver },
+    { GDMA_QUERY_MAX_RESOURCES, "QUERY_MAX_RESOURCES", 0x28, 1,
+      mana_msg_max_resources },
+    { GDMA_LIST_DEVICES, "LIST_DEVICES", 0x28, 1, mana_msg_list_devices },
+    { GDMA_REGISTER_DEVICE, "REGISTER_DEVICE", 0x28, 1,
+      mana_msg_register_device },
+    { GDMA_DEREGISTER_DEVICE, "DEREGISTER_DEVICE", 0x28, 1, NULL },
+    { GDMA_GENERATE_TEST_EQE, "GENERATE_TEST_EQE", 0x2c, 1,
+      mana_msg_test_eqe },
+    { GDMA_CREATE_QUEUE, "CREATE_QUEUE", 0x50, 1, mana_msg_create_queue },
+    { GDMA_DISABLE_QUEUE, "DISABLE_QUEUE", 0x30, 1, mana_msg_disable_queue },
+    { GDMA_CREATE_DMA_REGION, "CREATE_DMA_REGION", 0x40, 1,
+      mana_msg_create_dma_region },
+    { GDMA_DESTROY_DMA_REGION, "DESTROY_DMA_REGION", 0x30, 1,
+      mana_msg_destroy_dma_region },
+    { GDMA_QUERY_HWC_TIMEOUT, "QUERY_HWC_TIMEOUT", 0x2c, 1,
+      mana_msg_hwc_timeout },
+    { MANA_QUERY_DEV_CONFIG, "QUERY_DEV_CONFIG", 0x28, 2,
+      mana_msg_dev_config },
+    { MANA_QUERY_GF_STAT, "QUERY_GF_STAT", 0x30, 2, mana_msg_gf_stat },
+    { MANA_CONFIG_VPORT_TX, "CONFIG_VPORT_TX", 0x30, 1, mana_msg_vport_tx },
+    { MANA_CREATE_WQ_OBJ, "CREATE_WQ_OBJ", 0x58, 1, mana_msg_create_wq },
+    { MANA_DESTROY_WQ_OBJ, "DESTROY_WQ_OBJ", 0x38, 1, mana_msg_destroy_wq },
+    { MANA_FENCE_RQ, "FENCE_RQ", 0x30, 1, mana_msg_fence_rq },
+    { MANA_CONFIG_VPORT_RX, "CONFIG_VPORT_RX", 0x78, 1, mana_msg_vport_rx },
+    { MANA_QUERY_VPORT_CONFIG, "QUERY_VPORT_CONFIG", 0x2c, 1,
+      mana_msg_vport_config },
+    { MANA_QUERY_LINK_CONFIG, "QUERY_LINK_CONFIG", 0x28, 2,
+      mana_msg_link_config },
+    { MANA_SET_BW_CLAMP, "SET_BW_CLAMP", 0x30, 2, mana_msg_set_bw_clamp },
+};
+
+static void mana_hwc_after_resp(ManaCore *c)
+{
+    uint8_t data[60] = { 0 };
+    ManaQueue *wq;
+
+    if (c->hwc_fence_wq < 0) {
+        return;
+    }
+    wq = &c->wqs[c->hwc_fence_wq];
+    c->hwc_fence_wq = -1;
+    if (!wq->valid || wq->is_sq) {
+        return;
+    }
+    data[0] = CQE_RX_OBJECT_FENCE | (MANA_CQE_CLIENT << 6);
+    trace_mana_fence(wq->id);
+    mana_cq_post(c, &c->cqs[wq->cq], wq->id, false, data);
+}
+
+/* Deliver the pending HWC response into the oldest posted HWC RQ WQE. */
+static void mana_hwc_deliver(ManaCore *c)
+{
+    ManaQueue *rq;
+    ManaWqe w;
+    ManaSge sge;
+    uint8_t data[60] = { 0 };
+    uint32_t len;
+
+    if (!c->hwc_active || !c->hwc_resp_pending || c->hwc_resp_hold) {
+        return;
+    }
+    rq = &c->wqs[c->hwc_rq];
+    if (rq->cons == rq->tail) {
+        trace_mana_hwc_no_rqe();
+        return;
+    }
+    if (!mana_wqe_read(c, rq, &w, &sge, 1)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "mana: bad HWC RQ WQE\n");
+        rq->cons += w.size;
+        return;
+    }
+    rq->cons += w.size;
+    len = MIN(c->hwc_resp_len, sge.size);
+    pci_dma_write(c->owner, sge.addr, c->hwc_resp, len);
+    stl_le_p(data + 12, w.offset);
+    stl_le_p(data + 24, len);
+    c->hwc_resp_pending = false;
+    mana_cq_post(c, &c->cqs[c->hwc_cq], rq->id, false, data);
+    mana_hwc_after_resp(c);
+}
+
+static void mana_hwc_timer_cb(void *opaque)
+{
+    ManaCore *c = opaque;
+
+    c->hwc_resp_hold = false;
+    mana_hwc_deliver(c);
+}
+
+static void mana_hwc_request(ManaCore *c, const uint8_t *req, uint32_t len)
+{
+    const ManaMsgDesc *d = NULL;
+    uint32_t code, status, resp_len;
+    uint16_t ver;
+    ManaMsg m;
+    size_t i;
+
+    if (len < 0x28) {
+        qemu_log_mask(LOG_GUEST_ERROR, "mana: short HWC request (%u)\n", len);
+        return;
+    }
+    code = ldl_le_p(req + 0x04);
+    resp_len = ldl_le_p(req + 0x1c);
+    resp_len = MAX(MIN(resp_len, MANA_HWC_MSG_SIZE), 32);
+    ver = lduw_le_p(req + 0x18);
+
+    memset(c->hwc_resp, 0, sizeof(c->hwc_resp));
+    m.req = req;
+    m.req_len = len;
+    m.resp = c->hwc_resp;
+    m.resp_len = resp_len;
+    m.dev_id = ldl_le_p(req + 0x20);
+    c->gf.hwc_requests++;
+
+    for (i = 0; i < ARRAY_SIZE(mana_msgs); i++) {
+        if (mana_msgs[i].code == code) {
+            d = &mana_msgs[i];
+            break;
+        }
+    }
+    c->hwc_fence_wq = -1;
+    if (!d) {
+        status = GDMA_STATUS_CMD_UNSUPPORTED;
+        c->gf.hwc_unsupported++;
+        ver = MAX(ver, 1);
+    } else if (len < d->req_len) {
+        status = GDMA_STATUS_INVALID;
+        ver = MAX(MIN(ver, d->max_ver), 1);
+    } else {
+        status = d->fn ? d->fn(c, &m) : GDMA_STATUS_OK;
+        ver = MAX(MIN(ver, d->max_ver), 1);
+    }
+
+    /* Fault injection: override the status or drop the response. */
+    if (c->faults.hwc_code && c->faults.hwc_code == code) {
+        bool drop = c->faults.hwc_drop;
+
+        if (c->faults.hwc_count == 1) {
+            c->faults.hwc_code = 0;
+        } else if (c->faults.hwc_count > 1) {
+            c->faults.hwc_count--;
+        }
+        trace_mana_fault_hwc(code, drop, c->faults.hwc_status);
+        if (drop) {
+            c->hwc_resp_pending = false;
+            mana_hwc_after_resp(c);
+            return;
+        }
+        status = c->faults.hwc_status;
+    }
+
+    stl_le_p(c->hwc_resp + 0x00, 0);
+    stl_le_p(c->hwc_resp + 0x04, code);
+    stw_le_p(c->hwc_resp + 0x08, ver);
+    stw_le_p(c->hwc_resp + 0x0a, lduw_le_p(req + 0x0a));
+    stl_le_p(c->hwc_resp + 0x0c, resp_len);
+    stl_le_p(c->hwc_resp + 0x10, m.dev_id);
+    stl_le_p(c->hwc_resp + 0x14, ldl_le_p(req + 0x24));
+    stl_le_p(c->hwc_resp + 0x18, status);
+    c->hwc_resp_len = resp_len;
+    c->hwc_resp_pending = true;
+    trace_mana_hwc_request(code, d ? d->name : "unknown", len, resp_len,
+                           status);
+
+    if (c->faults.delay_ms) {
+        c->hwc_resp_hold = true;
+        timer_mod(c->hwc_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                  c->faults.delay_ms * SCALE_MS);
+        return;
+    }
+    mana_hwc_deliver(c);
+}
+
+static void mana_hwc_sq_process(ManaCore *c, ManaQueue *sq)
+{
+    static uint8_t req[MANA_HWC_MSG_SIZE];
+    ManaWqe w;
+    ManaSge sge;
+
+    while (sq->cons != sq->tail) {
+        if (!mana_wqe_read(c, sq, &w, &sge, 1)) {
+            qemu_log_mask(LOG_GUEST_ERROR, "mana: bad HWC SQ WQE\n");
+            sq->cons += w.size;
+            continue;
+        }
+        sq->cons += w.size;
+        sge.size = MIN(sge.size, MANA_HWC_MSG_SIZE);
+        pci_dma_read(c->owner, sge.addr, req, sge.size);
+        mana_hwc_request(c, req, sge.size);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Frame parsing and checksums                                         */
+
+static void mana_parse(const uint8_t *f, size_t len, ManaPktInfo *pi)
+{
+    uint16_t type;
+    size_t l3 = ETH_HLEN;
+
+    pi->l3 = -1;
+    pi->l4 = -1;
+    pi->v6 = false;
+    pi->proto = 0;
+    pi->frag = false;
+    if (len < ETH_HLEN) {
+        return;
+    }
+    type = lduw_be_p(f + 12);
+    if (type == 0x8100 && len >= 18) {
+        type = lduw_be_p(f + 16);
+        l3 = 18;
+    }
+    if (type == 0x0800) {
+        size_t ihl;
+
+        if (len < l3 + 20 || (f[l3] >> 4) != 4) {
+            return;
+        }
+        ihl = (f[l3] & 0xf) * 4;
+        if (ihl < 20 || len < l3 + ihl) {
+            return;
+        }
+        pi->l3 = l3;
+        pi->proto = f[l3 + 9];
+        pi->frag = (lduw_be_p(f + l3 + 6) & 0x3fff) != 0;
+        pi->l4 = l3 + ihl;
+    } else if (type == 0x86dd) {
+        size_t off = l3 + 40;
+        uint8_t nh;
+        int n;
+
+        if (len < off || (f[l3] >> 4) != 6) {
+            return;
+        }
+        pi->l3 = l3;
+        pi->v6 = true;
+        nh = f[l3 + 6];
+        for (n = 0; n < 8; n++) {
+            if (nh == 0 || nh == 43 || nh == 60) {
+                if (len < off + 8) {
+                    return;
+                }
+                nh = f[off];
+                off += (f[off + 1] + 1) * 8;
+            } else if (nh == 44) {
+                pi->frag = true;
+                break;
+            } else {
+                break;
+            }
+        }
+        if (off > len) {
+            return;
+        }
+        pi->proto = nh;
+        pi->l4 = off;
+    }
+}
+
+/* Sum of the pseudo header for an L4 segment of @l4len bytes. */
+static uint32_t mana_pseudo_sum(const uint8_t *f, const ManaPktInfo *pi,
+                                uint32_t l4len)
+{
+    uint8_t ph[40];
+
+    if (pi->v6) {
+        memcpy(ph, f + pi->l3 + 8, 32);
+        stl_be_p(ph + 32, l4len);
+        stl_be_p(ph + 36, pi->proto);
+        return net_checksum_add(40, ph);
+    }
+    memcpy(ph, f + pi->l3 + 12, 8);
+    ph[8] = 0;
+    ph[9] = pi->proto;
+    stw_be_p(ph + 10, l4len);
+    return net_checksum_add(12, ph);
+}
+
+static void mana_set_l4_csum(uint8_t *f, size_t len, const ManaPktInfo *pi)
+{
+    uint32_t l4len = len - pi->l4;
+    int coff = pi->proto == IP_PROTO_TCP ? 16 : 6;
+    uint32_t sum;
+    uint16_t cs;
+
+    if (len < pi->l4 + coff + 2) {
+        return;
+    }
+    stw_be_p(f + pi->l4 + coff, 0);
+    sum = mana_pseudo_sum(f, pi, l4len) + net_checksum_add(l4len, f + pi->l4);
+    cs = net_checksum_finish(sum);
+    if (pi->proto == IP_PROTO_UDP && cs == 0) {
+        cs = 0xffff;
+    }
+    stw_be_p(f + pi->l4 + coff, cs);
+}
+
+static void mana_set_ip_csum(uint8_t *f, const ManaPktInfo *pi)
+{
+    uint32_t ihl = (f[pi->l3] & 0xf) * 4;
+
+    stw_be_p(f + pi->l3 + 10, 0);
+    stw_be_p(f + pi->l3 + 10, net_raw_checksum(f + pi->l3, ihl));
+}
+
+/* ------------------------------------------------------------------ */
+/* TX                                                                  */
+
+static void mana_count_frame(const uint8_t *f, size_t len, uint64_t *uc,
+                             uint64_t *ucb, uint64_t *bc, uint64_t *bcb,
+                             uint64_t *mc, uint64_t *mcb)
+{
+    static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+    if (!memcmp(f, bcast, 6)) {
+        (*bc)++;
+        *bcb += len;
+    } else if (f[0] & 1) {
+        (*mc)++;
+        *mcb += len;
+    } else {
+        (*uc)++;
+        *ucb += len;
+    }
+}
+
+static void mana_tx_rate_account(ManaCore *c, size_t len)
+{
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+
+    c->tx_rate_bytes += len;
+    if (now - c->tx_rate_ns >= NANOSECONDS_PER_SECOND) {
+        c->tx_rate_bps = muldiv64(c->tx_rate_bytes * 8,
+                                  NANOSECONDS_PER_SECOND,
+                                  now - c->tx_rate_ns);
+        c->tx_rate_bytes = 0;
+        c->tx_rate_ns = now;
+    }
+}
+
+/*
+ * Send one frame.  @f has at least 4 bytes of headroom in front of it
+ * for VLAN insertion and room behind it for padding.
+ */
+static void mana_tx_send(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
+                         bool vlan, uint16_t tci)
+{
+    ManaGfStats *s = &c->gf;
+
+    if (vlan) {
+        memmove(f - 4, f, 12);
+        f -= 4;
+        stw_be_p(f + 12, 0x8100);
+        stw_be_p(f + 14, tci);
+        len += 4;
+    }
+    if (len < ETH_MIN_FRAME) {
+        memset(f + len, 0, ETH_MIN_FRAME - len);
+        len = ETH_MIN_FRAME;
+    }
+    mana_count_frame(f, len, &s->tx_ucast_pkts, &s->tx_ucast_bytes,
+                     &s->tx_bcast_pkts, &s->tx_bcast_bytes,
+                     &s->tx_mcast_pkts, &s->tx_mcast_bytes);
+    s->tx_bytes += len;
+    sq->stats.frames++;
+    sq->stats.bytes += len;
+    c->tokens -= len;
+    mana_tx_rate_account(c, len);
+    trace_mana_tx_frame(sq->id, len);
+    qemu_send_packet(qemu_get_queue(c->nic), f, len);
+}
+
+static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
+                       uint32_t mss, bool vlan, uint16_t tci)
+{
+    ManaPktInfo pi;
+    uint32_t hlen, payload, off, seq;
+    uint16_t ip_id;
+    uint8_t flags;
+    int i = 0;
+
+    mana_parse(f, len, &pi);
+    if (pi.l4 < 0 || pi.proto != IP_PROTO_TCP || mss == 0 ||
+        len < (size_t)pi.l4 + 20) {
+        return CQE_TX_INVALID_OOB;
+    }
+    hlen = pi.l4 + (f[pi.l4 + 12] >> 4) * 4;
+    if (hlen > len || hlen + mss > MANA_TX_MAX_FRAME) {
+        return CQE_TX_INVALID_OOB;
+    }
+    payload = len - hlen;
+    seq = ldl_be_p(f + pi.l4 + 4);
+    flags = f[pi.l4 + 13];
+    ip_id = pi.v6 ? 0 : lduw_be_p(f + pi.l3 + 4);
+
+    off = 0;
+    do {
+        uint32_t n = MIN(mss, payload - off);
+        uint8_t *s = mana_segbuf + 8;
+        bool last = off + n >= payload;
+
+        memcpy(s, f, hlen);
+        memcpy(s + hlen, f + hlen + off, n);
+        if (pi.v6) {
+            stw_be_p(s + pi.l3 + 4, hlen - pi.l3 - 40 + n);
+        } else {
+            stw_be_p(s + pi.l3 + 2, hlen - pi.l3 + n);
+            stw_be_p(s + pi.l3 + 4, ip_id + i);
+            mana_set_ip_csum(s, &pi);
+        }
+        stl_be_p(s + pi.l4 + 4, seq + off);
+        s[pi.l4 + 13] = flags;
+        if (!last) {
+            s[pi.l4 + 13] &= ~0x09;     /* FIN, PSH */
+        }
+        if (i) {
+            s[pi.l4 + 13] &= ~0x80;     /* CWR */
+        }
+        mana_set_l4_csum(s, hlen + n, &pi);
+        mana_tx_send(c, sq, s, hlen + n, vlan, tci);
+        off += n;
+        i++;
+    } while (off < payload);
+    return CQE_TX_OKAY;
+}
+
+static int mana_tx_wqe(ManaCore *c, ManaQueue *sq, ManaWqe *w, ManaSge *sge)
+{
+    uint32_t s0 = ldl_le_p(w->oob), l0 = 0;
+    uint8_t *f = mana_txbuf + 8;
+    bool vlan = false;
+    uint16_t tci = 0;
+    size_t len = 0;
+    ManaPktInfo pi;
+    uint32_t i;
+
+    if (w->oob_size < 8) {
+        return CQE_TX_INVALID_OOB;
+    }
+    if ((s0 & 3) == 1) {
+        if (w->oob_size < 24) {
+            return CQE_TX_INVALID_OOB;
+        }
+        l0 = ldl_le_p(w->oob + 8);
+        if (l0 & (1u << 3)) {
+            vlan = true;
+            tci = (((l0 >> 16) & 7) << 13) | (((l0 >> 19) & 1) << 12) |
+                  ((l0 >> 20) & 0xfff);
+        }
+    }
+    for (i = 0; i < w->num_sge; i++) {
+        if (len + sge[i].size > MANA_TX_MAX_FRAME) {
+            return CQE_TX_INVALID_OOB;
+        }
+        pci_dma_read(c->owner, sge[i].addr, f + len, sge[i].size);
+        len += sge[i].size;
+    }
+    if (len < ETH_HLEN) {
+        return CQE_TX_INVALID_OOB;
+    }
+    if (w->hdr1 & (1u << 11)) {
+        return mana_tx_tso(c, sq, f, len, (w->hdr1 >> 16) & 0x3fff,
+                           vlan, tci);
+    }
+    if (s0 & (0x7 << 4)) {
+        mana_parse(f, len, &pi);
+        if (pi.l3 >= 0 && !pi.v6 && (s0 & (1u << 4))) {
+            mana_set_ip_csum(f, &pi);
+        }
+        if (pi.l4 >= 0 && !pi.frag &&
+            (((s0 & (1u << 5)) && pi.proto == IP_PROTO_TCP) ||
+             ((s0 & (1u << 6)) && pi.proto == IP_PROTO_UDP))) {
+            mana_set_l4_csum(f, len, &pi);
+        }
+    }
+    mana_tx_send(c, sq, f, len, vlan, tci);
+    return CQE_TX_OKAY;
+}
+
+/* Token bucket: returns true when TX must wait (the timer is armed). */
+static bool mana_tx_throttled(ManaCore *c)
+{
+    int64_t now, burst, wait;
+    uint64_t rate;
+
+    if (!c->clamp_enabled || !c->clamp_mbps) {
+        return false;
+    }
+    rate = (uint64_t)c->clamp_mbps * 1000000 / 8;       /* bytes/s */
+    now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    c->tokens += muldiv64(now - c->tokens_ns, rate, NANOSECONDS_PER_SECOND);
+    c->tokens_ns = now;
+    burst = MAX(rate / 500, 65536 + 1514);  /* 2 ms, at least one TSO */
+    if (c->tokens > burst) {
+        c->tokens = burst;
+    }
+    if (c->tokens > 0) {
+        return false;
+    }
+    wait = muldiv64(-c->tokens + 1, NANOSECONDS_PER_SECOND, rate);
+    if (!timer_pending(c->tx_timer)) {
+        timer_mod(c->tx_timer, now + MAX(wait, 20 * SCALE_US));
+    }
+    c->gf.tx_paced++;
+    return true;
+}
+
+static void mana_sq_process(ManaCore *c, ManaQueue *sq)
+{
+    ManaSge sge[32];
+    uint8_t data[60];
+    ManaWqe w;
+    int type;
+
+    while (sq->valid && sq->cons != sq->tail) {
+        if (mana_tx_throttled(c)) {
+            return;
+        }
+        if (mana_wqe_read(c, sq, &w, sge, 30) && w.size <= 512) {
+            type = mana_tx_wqe(c, sq, &w, sge);
+        } else {
+            type = CQE_TX_INVALID_OOB;
+        }
+        if (type != CQE_TX_OKAY) {
+            sq->stats.errors++;
+            c->gf.tx_err_inval_oob++;
+            qemu_log_mask(LOG_GUEST_ERROR, "mana: TX WQE error on SQ %u\n",
+                          sq->id);
+        }
+        sq->stats.posted++;
+        sq->cons += w.size;
+        memset(data, 0, sizeof(data));
+        data[0] = type | (MANA_CQE_CLIENT << 6);
+        stl_le_p(data + 8, (w.offset / 32) << 5);
+        mana_cq_post(c, &c->cqs[sq->cq], sq->id, true, data);
+    }
+}
+
+static void mana_tx_all(ManaCore *c)
+{
+    int i;
+
+    for (i = 0; i < MANA_MAX_WQS; i++) {
+        ManaQueue *q = &c->wqs[(c->tx_rr + i) % MANA_MAX_WQS];
+
+        if (q->valid && q->is_sq && !q->is_hwc) {
+            mana_sq_process(c, q);
+        }
+    }
+    c->tx_rr++;
+}
+
+static void mana_tx_timer_cb(void *opaque)
+{
+    mana_tx_all(opaque);
+}
+
+/* ------------------------------------------------------------------ */
+/* RX                                                                  */
+
+static uint32_t mana_toeplitz(const uint8_t *key, const uint8_t *d, int len)
+{
+    uint32_t hash = 0;
+    int i, b, j;
+
+    for (i = 0; i < len; i++) {
+        for (b = 0; b < 8; b++) {
+            if (d[i] & (0x80 >> b)) {
+                int bit = i * 8 + b, byte = bit / 8;
+                uint64_t win = 0;
+
+                for (j = 0; j < 5; j++) {
+                    win = (win << 8) |
+                          (byte + j < MANA_HASH_KEY_LEN ? key[byte + j] : 0);
+                }
+                hash ^= (uint32_t)(win >> (8 - bit % 8));
+            }
+        }
+    }
+    return hash;
+}
+
+/* Compute RSS hash, NDIS hash type and checksum flags of a frame. */
+static void mana_rx_classify(ManaCore *c, const uint8_t *f, size_t len,
+                             uint32_t *hash, uint32_t *htype,
+                             uint32_t *flags)
+{
+    ManaPktInfo pi;
+    uint8_t in[36];
+    int n = 0;
+    bool l4 = false;
+
+    *hash = 0;
+    *htype = 0;
+    *flags = 0;
+    mana_parse(f, len, &pi);
+    if (pi.l3 < 0) {
+        return;
+    }
+    if (pi.v6) {
+        memcpy(in, f + pi.l3 + 8, 32);
+        n = 32;
+        *flags |= RXOOB_IPCSUM_OK;
+    } else {
+        memcpy(in, f + pi.l3 + 12, 8);
+        n = 8;
+        if (net_raw_checksum((uint8_t *)f + pi.l3, pi.l4 - pi.l3) == 0) {
+            *flags |= RXOOB_IPCSUM_OK;
+        } else {
+            *flags |= RXOOB_IPCSUM_FAIL;
+        }
+    }
+    if (pi.l4 >= 0 && !pi.frag && len >= (size_t)pi.l4 + 4 &&
+        (pi.proto == IP_PROTO_TCP || pi.proto == IP_PROTO_UDP)) {
+        uint32_t l4len;
+        size_t iplen;
+
+        memcpy(in + n, f + pi.l4, 4);
+        n += 4;
+        l4 = true;
+        /* The L4 length comes from the IP header (frames may be padded). */
+        if (pi.v6) {
+            iplen = pi.l3 + 40 + lduw_be_p(f + pi.l3 + 4);
+        } else {
+            iplen = pi.l3 + lduw_be_p(f + pi.l3 + 2);
+        }
+        if (iplen <= len && iplen > (size_t)pi.l4) {
+            bool ok;
+
+            l4len = iplen - pi.l4;
+            if (pi.proto == IP_PROTO_UDP && !pi.v6 && l4len >= 8 &&
+                lduw_be_p(f + pi.l4 + 6) == 0) {
+                ok = true;
+            } else {
+                uint32_t sum = mana_pseudo_sum(f, &pi, l4len) +
+                               net_checksum_add(l4len, (uint8_t *)f + pi.l4);
+
+                ok = net_checksum_finish(sum) == 0;
+            }
+            if (pi.proto == IP_PROTO_TCP) {
+                *flags |= ok ? RXOOB_TCPCSUM_OK : RXOOB_TCPCSUM_FAIL;
+            } else {
+                *flags |= ok ? RXOOB_UDPCSUM_OK : RXOOB_UDPCSUM_FAIL;
+            }
+        }
+    }
+    *hash = mana_toeplitz(c->vport.hash_key, in, n);
+    if (pi.v6) {
+        *htype = !l4 ? NDIS_HASH_IPV6 : pi.proto == IP_PROTO_TCP ?
+                 NDIS_HASH_TCP_IPV6 : NDIS_HASH_UDP_IPV6;
+    } else {
+        *htype = !l4 ? NDIS_HASH_IPV4 : pi.proto == IP_PROTO_TCP ?
+                 NDIS_HASH_TCP_IPV4 : NDIS_HASH_UDP_IPV4;
+    }
+}
+
+static ManaQueue *mana_rx_select(ManaCore *c, uint32_t hash, uint32_t htype)
+{
+    ManaVport *v = &c->vport;
+    int32_t idx = v->default_wq;
+
+    if (v->rss_enable && v->num_indir && htype) {
+        idx = v->indir_wq[hash & (v->num_indir - 1)];
+    }
+    if (idx < 0 || idx >= MANA_MAX_WQS || !c->wqs[idx].valid ||
+        c->wqs[idx].is_sq || c->wqs[idx].is_hwc) {
+        return NULL;
+    }
+    return &c->wqs[idx];
+}
+
+/* Put one frame into the oldest posted WQE of @rq. */
+static void mana_rx_deliver(ManaCore *c, ManaQueue *rq, const uint8_t *f,
+                            size_t len, uint32_t hash, uint32_t htype,
+                            uint32_t flags)
+{
+    ManaSge sge[MANA_RX_MAX_SGE];
+    uint8_t data[60] = { 0 };
+    uint64_t cap = 0;
+    uint32_t i, pkt_len = len;
+    size_t done = 0;
+    ManaWqe w;
+
+    if (!mana_wqe_read(c, rq, &w, sge, MANA_RX_MAX_SGE)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "mana: bad RQ WQE on RQ %u\n", rq->id);
+        rq->cons += w.size;
+        rq->stats.errors++;
+        data[0] = CQE_RX_TRUNCATED | (MANA_CQE_CLIENT << 6);
+        mana_cq_post(c, &c->cqs[rq->cq], rq->id, false, data);
+        return;
+    }
+    rq->cons += w.size;
+    for (i = 0; i < w.num_sge; i++) {
+        cap += sge[i].size;
+    }
+    if (len > cap) {
+        rq->stats.drops++;
+        c->gf.rx_truncated++;
+        trace_mana_rx_truncated(rq->id, len, cap);
+        data[0] = CQE_RX_TRUNCATED | (MANA_CQE_CLIENT << 6);
+        mana_cq_post(c, &c->cqs[rq->cq], rq->id, false, data);
+        return;
+    }
+    for (i = 0; i < w.num_sge && done < len; i++) {
+        uint32_t n = MIN(sge[i].size, len - done);
+
+        pci_dma_write(c->owner, sge[i].addr, f + done, n);
+        done += n;
+    }
+    if (c->faults.rx_len_excess) {
+        c->faults.rx_len_excess--;
+        pkt_len = MIN(cap + 1, 0xffff);
+        trace_mana_fault_rx_len(rq->id, pkt_len);
+    }
+    data[0] = CQE_RX_OKAY | (MANA_CQE_CLIENT << 6);
+    stl_le_p(data + 4, (htype << RXOOB_HASHTYPE_SHIFT) | flags);
+    stl_le_p(data + 8, pkt_len & 0xffff);
+    stl_le_p(data + 16, hash);
+    stl_le_p(data + 56, w.offset);
+    rq->stats.frames++;
+    rq->stats.bytes += len;
+    c->gf.rx_bytes += len;
+    mana_count_frame(f, len, &c->gf.rx_ucast_pkts, &c->gf.rx_ucast_bytes,
+                     &c->gf.rx_bcast_pkts, &c->gf.rx_bcast_bytes,
+                     &c->gf.rx_mcast_pkts, &c->gf.rx_mcast_bytes);
+    trace_mana_rx_frame(rq->id, len, hash);
+    mana_cq_post(c, &c->cqs[rq->cq], rq->id, false, data);
+}
+
+bool mana_core_can_receive(ManaCore *c)
+{
+    return !c->rx_blocked;
+}
+
+ssize_t mana_core_receive(ManaCore *c, const uint8_t *buf, size_t size)
+{
+    uint32_t hash, htype, flags;
+    ManaQueue *rq;
+
+    if (!c->hwc_active || !c->vport.rx_enable) {
+        c->gf.rx_err_vport_disabled++;
+        return size;
+    }
+    if (size < ETH_HLEN) {
+        return size;
+    }
+    if (!(buf[0] & 1) && memcmp(buf, c->mac, 6)) {
+        return size;    /* not for us */
+    }
+    mana_rx_classify(c, buf, size, &hash, &htype, &flags);
+    rq = mana_rx_select(c, hash, htype);
+    if (!rq) {
+        c->gf.rx_discards_nowqe++;
+        return size;
+    }
+    if (rq->cons == rq->tail) {
+        if (c->rx_queue_when_full) {
+            c->rx_blocked = true;
+            c->gf.rx_queued++;
+            trace_mana_rx_blocked(rq->id);
+            return 0;
+        }
+        rq->stats.drops++;
+        c->gf.rx_discards_nowqe++;
+        return size;
+    }
+    mana_rx_deliver(c, rq, buf, size, hash, htype, flags);
+    return size;
+}
+
+/* ------------------------------------------------------------------ */
+/* RX generator                                                        */
+
+static size_t mana_rxgen_frame(ManaCore *c, uint32_t flow)
+{
+    uint8_t *f = mana_genbuf;
+    size_t len = MAX(MIN(c->gen.size, sizeof(mana_genbuf) - 64), 64);
+    uint32_t ip_len = len - ETH_HLEN;
+    ManaPktInfo pi;
+
+    memset(f, 0, len);
+    memcpy(f, c->mac, 6);
+    f[6] = 0x02;
+    f[11] = 0x01;
+    stw_be_p(f + 12, 0x0800);
+    f[14] = 0x45;
+    stw_be_p(f + 16, ip_len);
+    f[22] = 64;
+    f[23] = IP_PROTO_UDP;
+    stl_be_p(f + 26, c->gen.src_ip);
+    stl_be_p(f + 30, c->gen.dst_ip);
+    stw_be_p(f + 34, 10000 + flow);
+    stw_be_p(f + 36, c->gen.dst_port);
+    stw_be_p(f + 38, ip_len - 20);
+    mana_parse(f, len, &pi);
+    mana_set_ip_csum(f, &pi);
+    mana_set_l4_csum(f, len, &pi);
+    return len;
+}
+
+static void mana_rxgen_bh(void *opaque)
+{
+    ManaCore *c = opaque;
+    uint32_t budget = 1024, idle = 0, flows;
+    uint32_t hash, htype, flags;
+
+    if (!c->gen.running || !c->hwc_active || !c->vport.rx_enable) {
+        return;
+    }
+    flows = MAX(c->gen.flows, 1);
+    while (budget && idle < flows) {
+        uint32_t flow = c->gen.next_flow++ % flows;
+        ManaQueue *rq;
+        size_t len;
+
+        len = mana_rxgen_frame(c, flow);
+        mana_rx_classify(c, mana_genbuf, len, &hash, &htype, &flags);
+        rq = mana_rx_select(c, hash, htype);
+        if (!rq || rq->cons == rq->tail) {
+            idle++;
+            continue;
+        }
+        idle = 0;
+        budget--;
+        mana_rx_deliver(c, rq, mana_genbuf, len, hash, htype, flags);
+        c->gen.frames++;
+        c->gen.bytes += len;
+    }
+    if (!budget) {
+        qemu_bh_schedule(c->gen_bh);
+    }
+}
+
+void mana_core_rxgen_set(ManaCore *c, bool on)
+{
+    c->gen.running = on;
+    trace_mana_rxgen(on, c->gen.size, c->gen.flows);
+    if (on && c->gen_bh) {
+        qemu_bh_schedule(c->gen_bh);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Doorbells and BAR0                                                  */
+
+static ManaQueue *mana_wq_by_id(ManaCore *c, uint32_t id, bool is_sq)
+{
+    if (id >= MANA_MAX_WQS || !c->wqs[id].valid ||
+        c->wqs[id].is_sq != is_sq) {
+        return NULL;
+    }
+    return &c->wqs[id];
+}
+
+static void mana_arm(ManaCore *c, ManaQueue *q, bool is_eq, uint32_t tail,
+                     bool arm)
+{
+    uint32_t mod = q->entries * 8;
+
+    if (!arm) {
+        q->armed = false;
+        return;
+    }
+    if (q->prod % mod == tail % mod) {
+        q->armed = true;
+        return;
+    }
+    /* The driver missed entries: notify now and stay disarmed. */
+    q->armed = false;
+    if (is_eq) {
+        mana_eq_notify(c, q);
+    } else {
+        mana_cq_notify(c, q);
+    }
+}
+
+static void mana_doorbell(ManaCore *c, uint32_t off, uint64_t val)
+{
+    uint32_t id = val & 0xffffff;
+    uint32_t tail = val >> 32;
+    ManaQueue *q;
+
+    trace_mana_doorbell(off, val);
+    switch (off) {
+    case MANA_DB_SQ:
+    case MANA_DB_RQ:
+        q = mana_wq_by_id(c, id, off == MANA_DB_SQ);
+        if (!q) {
+            qemu_log_mask(LOG_GUEST_ERROR, "mana: doorbell 0x%x for bad "
+                          "WQ %u\n", off, id);
+            return;
+        }
+        if (tail - q->cons > q->size) {
+            qemu_log_mask(LOG_GUEST_ERROR, "mana: WQ %u tail 0x%x beyond "
+                          "ring (cons 0x%x)\n", id, tail, q->cons);
+            return;
+        }
+        if (off == MANA_DB_RQ) {
+            q->stats.posted += (uint32_t)(tail - q->tail) / 32;
+        }
+        q->tail = tail;
+        if (q->is_hwc) {
+            if (q->is_sq) {
+                mana_hwc_sq_process(c, q);
+            } else {
+                mana_hwc_deliver(c);
+            }
+        } else if (q->is_sq) {
+            if (c->faults.delay_ms) {
+                if (!timer_pending(c->tx_timer)) {
+                    timer_mod(c->tx_timer,
+                              qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                              c->faults.delay_ms * SCALE_MS);
+                }
+            } else if (!timer_pending(c->tx_timer)) {
+                mana_sq_process(c, q);
+            }
+        } else {
+            if (c->rx_blocked) {
+                c->rx_blocked = false;
+                qemu_flush_queued_packets(qemu_get_queue(c->nic));
+            }
+            if (c->gen.running) {
+                qemu_bh_schedule(c->gen_bh);
+            }
+        }
+        break;
+    case MANA_DB_CQ:
+        if (id >= MANA_MAX_CQS || !c->cqs[id].valid) {
+            qemu_log_mask(LOG_GUEST_ERROR, "mana: CQ doorbell for bad CQ %u\n",
+                          id);
+            return;
+        }
+        mana_arm(c, &c->cqs[id], false, tail & 0x7fffffff, val >> 63);
+        break;
+    case MANA_DB_EQ:
+        id = val & 0xffff;
+        if (id >= MANA_MAX_EQS || !c->eqs[id].valid) {
+            qemu_log_mask(LOG_GUEST_ERROR, "mana: EQ doorbell for bad EQ %u\n",
+                          id);
+            return;
+        }
+        mana_arm(c, &c->eqs[id], true, tail & 0x7fffffff, val >> 63);
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "mana: write to doorbell offset 0x%x\n",
+                      off);
+        break;
+    }
+}
+
+uint64_t mana_core_bar0_read(ManaCore *c, hwaddr addr, unsigned size)
+{
+    uint64_t val = 0;
+
+    if (addr >= MANA_SMC_OFFSET && addr < MANA_SMC_OFFSET + MANA_SMC_SIZE) {
+        uint32_t i = (addr - MANA_SMC_OFFSET) / 4;
+
+        val = c->smc[i];
+        if (size == 8 && i + 1 < MANA_SMC_SIZE / 4) {
+            val |= (uint64_t)c->smc[i + 1] << 32;
+        }
+    } else {
+        switch (addr) {
+        case 0x00:
+            val = 1 | (0 << 16) | (1u << 24);
+            break;
+        case MANA_REG_DB_ZONE:
+            val = MANA_DB_ZONE_OFFSET;
+            break;
+        case MANA_REG_DB_PAGE_SIZE:
+            val = MANA_DB_PAGE_SIZE;
+            break;
+        case MANA_REG_SMC_OFFSET:
+            val = MANA_SMC_OFFSET;
+            break;
+        case MANA_REG_SMC_SIZE:
+            val = MANA_SMC_SIZE;
+            break;
+        default:
+            break;
+        }
+    }
+    trace_mana_bar0_read(addr, size, val);
+    return val;
+}
+
+void mana_core_bar0_write(ManaCore *c, hwaddr addr, uint64_t val,
+                          unsigned size)
+{
+    trace_mana_bar0_write(addr, size, val);
+    if (addr >= MANA_SMC_OFFSET && addr < MANA_SMC_OFFSET + MANA_SMC_SIZE) {
+        uint32_t i = (addr - MANA_SMC_OFFSET) / 4;
+
+        c->smc[i] = val;
+        if (size == 8 && i + 1 < MANA_SMC_SIZE / 4) {
+            c->smc[++i] = val >> 32;
+        }
+        if (i == 7) {
+            mana_smc_command(c, c->smc[7]);
+        }
+        return;
+    }
+    if (addr >= MANA_DB_ZONE_OFFSET &&
+        addr < MANA_DB_ZONE_OFFSET + MANA_DB_PAGES * MANA_DB_PAGE_SIZE) {
+        if (size != 8) {
+            qemu_log_mask(LOG_GUEST_ERROR, "mana: %u-byte doorbell write\n",
+                          size);
+            return;
+        }
+        mana_doorbell(c, (addr - MANA_DB_ZONE_OFFSET) % MANA_DB_PAGE_SIZE,
+                      val);
+        return;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "mana: write to BAR0 0x%" HWADDR_PRIx "\n",
+                  addr);
+}
+
+/* ------------------------------------------------------------------ */
+/* Statistics                                                          */
+
+char *mana_core_stats(ManaCore *c)
+{
+    GString *s = g_string_new(NULL);
+    ManaGfStats *g = &c->gf;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    uint64_t rate = c->tx_rate_bps;
+    int i;
+
+    if (now - c->tx_rate_ns > 2 * NANOSECONDS_PER_SECOND) {
+        rate = muldiv64(c->tx_rate_bytes * 8, NANOSECONDS_PER_SECOND,
+                        now - c->tx_rate_ns);
+    }
+    g_string_append_printf(s, "hwc: %s requests %" PRIu64 " unsupported %"
+                           PRIu64 "\n", c->hwc_active ? "up" : "down",
+                           g->hwc_requests, g->hwc_unsupported);
+    g_string_append_printf(s, "vport: rx %s rss %s indir %u default-rq %d\n",
+                           c->vport.rx_enable ? "on" : "off",
+                           c->vport.rss_enable ? "on" : "off",
+                           c->vport.num_indir, c->vport.default_wq);
+    g_string_append_printf(s, "link: max %u Mbps clamp %s %u Mbps "
+                           "speed %u Mbps tx-rate %" PRIu64 " bps paced %"
+                           PRIu64 "\n", c->max_speed_mbps,
+                           c->clamp_enabled ? "on" : "off", c->clamp_mbps,
+                           mana_core_current_speed(c), rate, g->tx_paced);
+    g_string_append_printf(s, "rx: bytes %" PRIu64 " ucast %" PRIu64
+                           " bcast %" PRIu64 " mcast %" PRIu64
+                           " nowqe %" PRIu64 " vport-off %" PRIu64
+                           " truncated %" PRIu64 " queued %" PRIu64 "\n",
+                           g->rx_bytes, g->rx_ucast_pkts, g->rx_bcast_pkts,
+                           g->rx_mcast_pkts, g->rx_discards_nowqe,
+                           g->rx_err_vport_disabled, g->rx_truncated,
+                           g->rx_queued);
+    g_string_append_printf(s, "tx: bytes %" PRIu64 " ucast %" PRIu64
+                           " bcast %" PRIu64 " mcast %" PRIu64
+                           " errors %" PRIu64 "\n", g->tx_bytes,
+                           g->tx_ucast_pkts, g->tx_bcast_pkts,
+                           g->tx_mcast_pkts, g->tx_err_inval_oob);
+    g_string_append_printf(s, "rxgen: %s size %u flows %u frames %" PRIu64
+                           " bytes %" PRIu64 "\n",
+                           c->gen.running ? "on" : "off", c->gen.size,
+                           c->gen.flows, c->gen.frames, c->gen.bytes);
+    for (i = 0; i < MANA_MAX_EQS; i++) {
+        ManaQueue *q = &c->eqs[i];
+
+        if (q->valid) {
+            g_string_append_printf(s, "eq %d: entries %u msix %u prod %u "
+                                   "armed %d\n", i, q->entries, q->msix,
+                                   q->prod, q->armed);
+        }
+    }
+    for (i = 0; i < MANA_MAX_WQS; i++) {
+        ManaQueue *q = &c->wqs[i];
+
+        if (!q->valid) {
+            continue;
+        }
+        g_string_append_printf(s, "%s %d%s: size %u cq %u posted %u "
+                               "total-posted %" PRIu64 " frames %" PRIu64
+                               " bytes %" PRIu64 " drops %" PRIu64
+                               " errors %" PRIu64 "\n",
+                               q->is_sq ? "sq" : "rq", i,
+                               q->is_hwc ? " (hwc)" : "", q->size, q->cq,
+                               (uint32_t)(q->tail - q->cons) / 32,
+                               q->stats.posted, q->stats.frames,
+                               q->stats.bytes, q->stats.drops,
+                               q->stats.errors);
+    }
+    return g_string_free(s, false);
+}
+
+/* ------------------------------------------------------------------ */
+/* Life cycle                                                          */
+
+void mana_core_realize(ManaCore *c)
+{
+    c->hwc_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, mana_hwc_timer_cb, c);
+    c->tx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, mana_tx_timer_cb, c);
+    c->gen_bh = qemu_bh_new_guarded(mana_rxgen_bh, c,
+                                    &DEVICE(c->owner)->mem_reentrancy_guard);
+    c->vport.default_wq = -1;
+    c->hwc_fence_wq = -1;
+}
+
+void mana_core_unrealize(ManaCore *c)
+{
+    mana_clear_objects(c);
+    timer_free(c->hwc_timer);
+    timer_free(c->tx_timer);
+    qemu_bh_delete(c->gen_bh);
+    c->hwc_timer = NULL;
+    c->tx_timer = NULL;
+    c->gen_bh = NULL;
+}
+
+void mana_core_reset(ManaCore *c)
+{
+    trace_mana_reset();
+    mana_clear_objects(c);
+    memset(c->smc, 0, sizeof(c->smc));
+    memset(&c->gf, 0, sizeof(c->gf));
+    c->next_obj = 0;
+    c->next_region = 0;
+    c->tokens = 0;
+    c->tx_rate_bytes = 0;
+    c->tx_rate_bps = 0;
+    c->tx_rate_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+}

@@ -1,0 +1,44 @@
+#!/bin/bash
+# make check: lint + kunit + system tests, with the time of each stage, ending
+# with the line "N passed, N failed".
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+R=$BUILD/results
+rm -rf "$R"
+mkdir -p "$R"
+total=$SECONDS
+times=()
+stage() { # stage NAME CMD...: run one stage, record its time and verdict
+	local name=$1 t=$SECONDS rc=0
+	shift
+	step "check: $name"
+	"$@" || rc=$?
+	times+=("$(printf '%-8s %4ds  %s' "$name" $((SECONDS - t)) "$([ $rc = 0 ] && echo ok || echo "FAILED ($rc)")")")
+	return $rc
+}
+fatal() { # a stage nothing can run without
+	echo "FAIL check $1 # $2" >>"$R/setup.txt"
+}
+
+stage deps scripts/deps.sh || fatal deps "Debian packages could not be installed"
+stage tree scripts/tree.sh || fatal tree "series/ does not apply"
+stage qemu scripts/qemu.sh || fatal qemu "QEMU does not build"
+stage rootfs bash -c 'ARCH=x86_64 scripts/rootfs.sh && ARCH=arm64 scripts/rootfs.sh' ||
+	fatal rootfs "guest userspace could not be built"
+if [ ! -s "$R/setup.txt" ]; then
+	stage lint scripts/lint.sh
+	stage kunit scripts/kunit.sh
+	stage system scripts/system.sh
+fi
+
+step "check: summary"
+printf '%s\n' "${times[@]}"
+printf '%-8s %4ds\n' total $((SECONDS - total))
+cat "$R"/*.txt | grep '^FAIL' || true
+pass=$(cat "$R"/*.txt | grep -c '^PASS' || true)
+fail=$(cat "$R"/*.txt | grep -c '^FAIL' || true)
+skip=$(cat "$R"/*.txt | grep -c '^SKIP' || true)
+echo
+echo "$pass passed, $fail failed, $skip skipped"
+((fail == 0 && pass > 0))

@@ -1,0 +1,54 @@
+#!/bin/bash
+# Install the Debian packages the harness needs (idempotent, quick when done).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+step "deps: Debian packages"
+PKGS=(
+	# kernel builds
+	build-essential bc bison flex libelf-dev libssl-dev kmod cpio rsync
+	gcc-aarch64-linux-gnu ccache python3 python3-yaml python3-jsonschema
+	perl git
+	# NIPA-style checks
+	sparse coccinelle codespell
+	# QEMU build
+	ninja-build meson pkg-config libglib2.0-dev libpixman-1-dev
+	libcap-ng-dev libattr1-dev zlib1g-dev libfdt-dev dpkg-dev
+	python3-venv
+	# guest userspace
+	mmdebstrap qemu-user-static binfmt-support arch-test
+	# benchmark plots
+	gnuplot-nox
+	# firmware for the x86_64 guest (the dfsg QEMU source has none)
+	seabios qemu-system-data
+)
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+		missing+=("$p")
+done
+if ((${#missing[@]})); then
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq || die "apt-get update failed: check the Debian archive is reachable"
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+		die "apt-get install failed for: ${missing[*]}"
+fi
+# deb-src entries for the QEMU and iproute2 sources
+if ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	cat >/etc/apt/sources.list.d/harness-src.sources <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	apt-get update -qq || die "apt-get update (deb-src) failed"
+fi
+echo "deps: ok"

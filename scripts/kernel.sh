@@ -1,0 +1,75 @@
+#!/bin/bash
+# Build one guest kernel: CONFIG=<name> [SERIES=0|1] [DEBUG=0|1].
+# allnoconfig + configs/ fragments, W=1, modules installed under the build dir.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+CONFIG=${CONFIG:?CONFIG=<name> is required: one of $CONFIGS}
+SERIES=${SERIES:-1}
+DEBUG=${DEBUG:-0}
+config_env "$CONFIG"
+OUT=$(kbuild_dir "$CONFIG" "$SERIES" "$DEBUG")
+KSRC=$(ksrc_dir "$SERIES")
+frags=$FRAGMENTS
+[ "$DEBUG" = 1 ] && frags="$frags $ROOT/configs/debug"
+
+if [ "$SERIES" = 0 ]; then
+	"$ROOT/scripts/worktree-base.sh"
+else
+	[ -d "$KSRC/.git" ] || "$ROOT/scripts/tree.sh"
+fi
+
+step "kernel: $CONFIG$([ "$DEBUG" = 1 ] && echo ' debug')$([ "$SERIES" = 0 ] && echo ' (base, no series)') -> ${OUT#"$ROOT"/}"
+mkdir -p "$OUT"
+cfgstamp=$(stamp_of $frags)
+srcstamp=$(cd "$KSRC" && { git rev-parse HEAD; git status --porcelain; git diff; } | sha256sum | cut -c1-16)
+if [ -f "$OUT/.harness-built" ] && [ "$(cat "$OUT/.harness-built")" = "$cfgstamp $srcstamp" ] &&
+	[ -z "${FORCE:-}" ]; then
+	echo "kernel: up to date"
+	exit 0
+fi
+
+if [ ! -f "$OUT/.config" ] || [ "$(cat "$OUT/.harness-config" 2>/dev/null)" != "$cfgstamp" ]; then
+	echo "configuring: allnoconfig + $(for f in $frags; do basename "$f"; done | xargs)"
+	kmake "$OUT" allnoconfig >/dev/null
+	# shellcheck disable=SC2086
+	(cd "$OUT" && KCONFIG_CONFIG=.config "$KSRC/scripts/kconfig/merge_config.sh" \
+		-m -O "$OUT" .config $frags >/dev/null)
+	kmake "$OUT" olddefconfig >/dev/null
+	# Every symbol asked for must have landed; debug extras may not exist
+	# on every arch (KASAN), which is a warning.
+	missing=0
+	for f in $frags; do
+		while IFS= read -r line; do
+			grep -qxF "$line" "$OUT/.config" && continue
+			if [ "$f" = "$ROOT/configs/debug" ]; then
+				warn "$CONFIG: $line not available, continuing without it"
+			else
+				echo "error: $CONFIG: $line (from configs/$(basename "$f")) did not apply" >&2
+				missing=1
+			fi
+		done < <(grep -E '^CONFIG_[A-Z0-9_]+=' "$f")
+	done
+	((missing == 0)) || die "fix the fragments in configs/ (see $OUT/.config for what Kconfig chose)"
+	echo "$cfgstamp" >"$OUT/.harness-config"
+fi
+
+if [ -n "${CONFIG_ONLY:-}" ]; then
+	kmake "$OUT" prepare >"$OUT/prepare.log" 2>&1 || die "make prepare failed: see $OUT/prepare.log"
+	echo "kernel: configured and prepared (no build)"
+	exit 0
+fi
+log=$OUT/build.log
+echo "building (W=1, log: ${log#"$ROOT"/})"
+start=$SECONDS
+if ! kmake "$OUT" W=1 "$(basename "$IMAGE")" modules >"$log" 2>&1; then
+	grep -E 'error:|Error [0-9]' "$log" | head -20 >&2 || true
+	die "kernel build failed for $CONFIG: see $log"
+fi
+rm -rf "$OUT/mod-root"
+kmake "$OUT" INSTALL_MOD_PATH="$OUT/mod-root" INSTALL_MOD_STRIP=1 modules_install >>"$log" 2>&1 ||
+	die "modules_install failed for $CONFIG: see $log"
+"$ROOT/scripts/warnings.py" update "$OUT/warnings.json" "$log" "$KSRC" >"$OUT/new-warnings"
+nwarn=$("$ROOT/scripts/warnings.py" list "$OUT/warnings.json" | wc -l)
+echo "kernel: built in $((SECONDS - start))s at $(cd "$KSRC" && git describe --always --tags); W=1: $nwarn warnings in the tree, $(wc -l <"$OUT/new-warnings") new in this build"
+echo "$cfgstamp $srcstamp" >"$OUT/.harness-built"

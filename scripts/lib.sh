@@ -1,0 +1,56 @@
+# Shared helpers for the harness scripts (sourced, not run).
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$ROOT/build
+SHARED=$(cd "$ROOT/.." && pwd)/shared
+mkdir -p "$BUILD"
+
+# The one place the base kernel version is pinned.
+LINUX_PKG=linux-source-6.12
+LINUX_PIN=6.12.117-1~deb12u1
+
+step() { printf '\n== %s ==\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+
+CONFIGS="x86_64 arm64-4k arm64-16k arm64-64k"
+
+# config_env NAME: set KARCH, CROSS, IMAGE, QEMU_ARCH and FRAGMENTS for a
+# kernel config name, or fail naming the known ones.
+config_env() {
+	case "$1" in
+	x86_64)
+		KARCH=x86_64 CROSS= IMAGE=arch/x86/boot/bzImage QEMU_ARCH=x86_64
+		FRAGMENTS="$ROOT/configs/common $ROOT/configs/x86_64" ;;
+	arm64-4k | arm64-16k | arm64-64k)
+		KARCH=arm64 CROSS=aarch64-linux-gnu- IMAGE=arch/arm64/boot/Image QEMU_ARCH=aarch64
+		FRAGMENTS="$ROOT/configs/common $ROOT/configs/arm64-base $ROOT/configs/$1" ;;
+	*) die "unknown CONFIG '$1': use one of: $CONFIGS" ;;
+	esac
+}
+
+# kbuild_dir NAME SERIES DEBUG: the output directory of one kernel build.
+kbuild_dir() {
+	local d=$BUILD/kernel/$1
+	[ "${3:-0}" = 1 ] && d=$d-debug
+	[ "${2:-1}" = 0 ] && d=$d-base
+	echo "$d"
+}
+
+# ksrc_dir SERIES: the kernel source tree (series applied, or the base).
+ksrc_dir() {
+	if [ "${1:-1}" = 0 ]; then echo "$BUILD/linux-base"; else echo "$BUILD/linux"; fi
+}
+
+# kmake DIR ARGS...: make in the kernel tree for the current config env.
+kmake() {
+	local out=$1
+	shift
+	make -C "$KSRC" O="$out" ARCH="$KARCH" CROSS_COMPILE="$CROSS" \
+		CC="ccache ${CROSS}gcc" HOSTCC="ccache gcc" \
+		KBUILD_BUILD_TIMESTAMP="2024-01-01" KBUILD_BUILD_USER=mana \
+		KBUILD_BUILD_HOST=series -j"$(nproc)" "$@"
+}
+
+stamp_of() { sha256sum "$@" | sha256sum | cut -c1-16; }

@@ -1,0 +1,192 @@
+#!/bin/bash
+# NIPA-style checks of series/, patch by patch, then of the whole series.
+# One line per patch per check: PASS/FAIL <check> <patch>: why.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+RESULTS=${RESULTS:-$BUILD/results/lint.txt}
+mkdir -p "$(dirname "$RESULTS")"
+: >"$RESULTS"
+LINUX=$BUILD/linux
+"$ROOT/scripts/tree.sh" >&2
+cd "$LINUX"
+[ -z "$(git status --porcelain --untracked-files=no)" ] ||
+	die "build/linux has uncommitted changes: commit them, then make lint"
+branch=$(git symbolic-ref -q --short HEAD || git rev-parse HEAD)
+restore() { git checkout -q "$branch"; }
+trap restore EXIT
+LDIR=$BUILD/lint
+mkdir -p "$LDIR"
+
+# NIPA's checkpatch ignore list
+CP_IGNORE=COMMIT_LOG_LONG_LINE,MACRO_ARG_REUSE,ALLOC_SIZEOF_STRUCT,NO_AUTHOR_SIGN_OFF,GIT_COMMIT_ID,CAMELCASE
+
+result() { # result PASS|FAIL check name why
+	printf '%s %-12s %s: %s\n' "$1" "$2" "$3" "$4" | tee -a "$RESULTS"
+}
+files_of() { git diff-tree --no-commit-id --name-only -r --diff-filter=d "$1"; }
+kdoc_count() { # warnings of kernel-doc on the given files (those that exist)
+	local f n=0
+	for f in "$@"; do
+		[ -f "$f" ] || continue
+		n=$((n + $(scripts/kernel-doc -Wall -none "$f" 2>&1 | grep -c 'warning' || true)))
+	done
+	echo $n
+}
+sparse_count() { # sparse warnings on the objects of the given .c files
+	local f objs=()
+	for f in "$@"; do [ -f "$f" ] && objs+=("${f%.c}.o"); done
+	((${#objs[@]})) || { echo 0; return; }
+	kmake "$KOUT" C=2 CHECK="sparse -Wno-decl" "${objs[@]}" 2>&1 |
+		grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' | grep -vc ' warning: .*\[-W' || true
+}
+cocci_count() { # coccicheck reports for a directory, cached by its tree hash
+	local dir=$1 h
+	h=$(git rev-parse "HEAD:$dir" 2>/dev/null) || { echo 0; return; }
+	if [ ! -f "$LDIR/cocci-$h" ]; then
+		kmake "$KOUT" coccicheck MODE=report M="$dir" J="$(nproc)" 2>/dev/null |
+			grep -E "^$dir.*:[0-9]+:" >"$LDIR/cocci-$h" || true
+	fi
+	wc -l <"$LDIR/cocci-$h"
+}
+
+# Per patch, on arm64-64k: build incrementally from base, one patch at a time.
+CONFIG=arm64-64k
+config_env $CONFIG
+KSRC=$LINUX
+KOUT=$(kbuild_dir $CONFIG 1 0)
+mapfile -t commits < <(git rev-list --reverse base..HEAD)
+step "lint: ${#commits[@]} patches, per-patch checks on $CONFIG"
+git checkout -q --detach base
+CONFIG=$CONFIG "$ROOT/scripts/kernel.sh" >&2 || die "the base kernel does not build for $CONFIG"
+i=0
+for c in "${commits[@]}"; do
+	i=$((i + 1))
+	name=$(printf '%04d %s' $i "$(git log -1 --format=%s "$c" | cut -c1-60)")
+	mapfile -t files < <(files_of "$c")
+	mapfile -t cfiles < <(printf '%s\n' "${files[@]}" | grep '\.c$' || true)
+	mapfile -t srcs < <(printf '%s\n' "${files[@]}" | grep -E '\.[ch]$' || true)
+	mapfile -t ddirs < <(printf '%s\n' "${cfiles[@]}" | grep -E '^(drivers|net)/' | xargs -r -n1 dirname | sort -u)
+	# before the patch
+	kd_before=$(kdoc_count "${srcs[@]}")
+	sp_before=$(sparse_count "${cfiles[@]}")
+	declare -A cc_before=()
+	for d in "${ddirs[@]}"; do cc_before[$d]=$(cocci_count "$d"); done
+
+	if ! git checkout -q --detach "$c"; then
+		result FAIL applies "$name" "git checkout failed"
+		continue
+	fi
+	result PASS applies "$name" "applies on the previous patch"
+	if CONFIG=$CONFIG "$ROOT/scripts/kernel.sh" >"$LDIR/build-$i.log" 2>&1; then
+		nw=$(wc -l <"$KOUT/new-warnings")
+		if ((nw == 0)); then
+			result PASS build "$name" "$CONFIG W=1 builds, no new warnings"
+		else
+			result FAIL build "$name" "$CONFIG W=1: $nw new warnings: $(head -3 "$KOUT/new-warnings" | tr '\n' ' ')"
+		fi
+	else
+		result FAIL build "$name" "$CONFIG build fails: $(tail -1 "$LDIR/build-$i.log")"
+	fi
+	cp=$(git format-patch -1 --stdout "$c" | scripts/checkpatch.pl --strict --max-line-length=80 \
+		--ignore=$CP_IGNORE --showfile -q - 2>&1 || true)
+	if grep -qE '^(ERROR|WARNING|CHECK):|^[^ ]+:[0-9]+: (ERROR|WARNING|CHECK):' <<<"$cp"; then
+		result FAIL checkpatch "$name" "$(grep -E '(ERROR|WARNING|CHECK):' <<<"$cp" | head -2 | tr '\n' ' ')"
+	else
+		result PASS checkpatch "$name" "checkpatch --strict clean"
+	fi
+	kd_after=$(kdoc_count "${srcs[@]}")
+	if ((kd_after > kd_before)); then
+		result FAIL kernel-doc "$name" "kernel-doc warnings $kd_before -> $kd_after"
+	else
+		result PASS kernel-doc "$name" "kernel-doc: $kd_after warnings (was $kd_before)"
+	fi
+	sp_after=$(sparse_count "${cfiles[@]}")
+	if ((sp_after > sp_before)); then
+		result FAIL sparse "$name" "sparse warnings $sp_before -> $sp_after"
+	else
+		result PASS sparse "$name" "sparse: $sp_after warnings (was $sp_before) in ${#cfiles[@]} files"
+	fi
+	cc_fail=
+	for d in "${ddirs[@]}"; do
+		n=$(cocci_count "$d")
+		((n > cc_before[$d])) && cc_fail+="$d ${cc_before[$d]} -> $n; "
+	done
+	if [ -n "$cc_fail" ]; then
+		result FAIL coccicheck "$name" "new coccinelle reports: $cc_fail"
+	else
+		result PASS coccicheck "$name" "no new reports in ${#ddirs[@]} driver directories"
+	fi
+	if git show --format= "$c" -- '*.c' | grep -qE '^\+.*\binline\b'; then
+		result FAIL inline "$name" "adds 'inline' in a .c file"
+	else
+		result PASS inline "$name" "no new inline in .c files"
+	fi
+	trailer=$(git log -1 --format=%B "$c" | sed '/^$/d' | tail -1)
+	if [[ $trailer == Signed-off-by:* ]]; then
+		result PASS signoff "$name" "ends with $trailer"
+	else
+		result FAIL signoff "$name" "no Signed-off-by as the last trailer"
+	fi
+	unset cc_before
+done
+restore
+trap - EXIT
+
+# Whole series: the other configs, W=1 warnings compared with base.
+mapfile -t allc < <(git diff --name-only --diff-filter=d base..HEAD -- '*.c')
+mapfile -t dirs < <(printf '%s\n' "${allc[@]}" | grep . | xargs -r -n1 dirname | sort -u)
+series_name="series (${#commits[@]} patches)"
+base_has_warning() { # config file msg -> 0 if base warns the same in that file
+	local cfg=$1 f=$2 msg=$3 bout
+	bout=$(kbuild_dir "$cfg" 0 0)
+	git cat-file -e "base:$f" 2>/dev/null || return 1
+	[[ $f == *.c ]] || return 0 # a header warning: its .c is not known; not counted as new
+	[ -f "$bout/.harness-config" ] || CONFIG=$cfg SERIES=0 CONFIG_ONLY=1 "$ROOT/scripts/kernel.sh" >&2
+	(KSRC=$BUILD/linux-base kmake "$bout" W=1 "${f%.c}.o" 2>&1 || true) >"$LDIR/base-$cfg.log"
+	grep -F -- "$msg" "$LDIR/base-$cfg.log" | grep -qF "${f}:"
+}
+for cfg in x86_64 arm64-4k arm64-16k; do
+	config_env "$cfg"
+	KOUT=$(kbuild_dir "$cfg" 1 0)
+	if [ "$cfg" = x86_64 ]; then
+		CONFIG=$cfg "$ROOT/scripts/kernel.sh" >"$LDIR/build-$cfg.log" 2>&1 ||
+			{ result FAIL build "$series_name" "$cfg does not build: see $KOUT/build.log"; continue; }
+		what="full build"
+	else
+		if ((${#dirs[@]} == 0)); then
+			result PASS build "$series_name" "$cfg: the series changes no C file"
+			continue
+		fi
+		CONFIG=$cfg CONFIG_ONLY=1 "$ROOT/scripts/kernel.sh" >"$LDIR/build-$cfg.log" 2>&1 ||
+			{ result FAIL build "$series_name" "$cfg does not configure: see $LDIR/build-$cfg.log"; continue; }
+		kmake "$KOUT" W=1 "${dirs[@]/%//}" >"$KOUT/build.log" 2>&1 ||
+			{ result FAIL build "$series_name" "$cfg: ${dirs[*]} do not build: see $KOUT/build.log"; continue; }
+		"$ROOT/scripts/warnings.py" update "$KOUT/warnings.json" "$KOUT/build.log" "$KSRC" >/dev/null
+		what="build of ${dirs[*]}"
+	fi
+	new=()
+	while IFS= read -r w; do
+		f=${w%%: *} msg=${w#*: }
+		base_has_warning "$cfg" "$f" "$msg" || new+=("$w")
+	done < <("$ROOT/scripts/warnings.py" list "$KOUT/warnings.json")
+	if ((${#new[@]})); then
+		result FAIL build "$series_name" "$cfg W=1 ($what): ${#new[@]} warnings not in base: ${new[0]}"
+	else
+		result PASS build "$series_name" "$cfg W=1 ($what): no warnings beyond base"
+	fi
+done
+
+# Generated netlink code must match its YAML spec.
+if tools/net/ynl/ynl-regen.sh -f >"$LDIR/ynl-regen.log" 2>&1 &&
+	[ -z "$(git status --porcelain --untracked-files=no)" ]; then
+	result PASS ynl-regen "$series_name" "regenerating from Documentation/netlink/specs leaves no diff"
+else
+	result FAIL ynl-regen "$series_name" "regeneration differs: $(git status --porcelain --untracked-files=no | head -3 | tr '\n' ' ')(log: $LDIR/ynl-regen.log)"
+	git checkout -q -- .
+fi
+
+pass=$(grep -c '^PASS' "$RESULTS" || true)
+fail=$(grep -c '^FAIL' "$RESULTS" || true)
+echo "lint: $pass passed, $fail failed"
+((fail == 0))

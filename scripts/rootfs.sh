@@ -1,0 +1,52 @@
+#!/bin/bash
+# Guest userspace from Debian packages: ARCH=x86_64|arm64 ->
+# build/rootfs/<arch>.cpio.gz (an initramfs; the harness adds /init at boot).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+ARCH=${ARCH:?ARCH=x86_64 or ARCH=arm64 is required}
+case "$ARCH" in
+x86_64) DARCH=amd64 ;;
+arm64) DARCH=arm64 ;;
+*) die "unknown ARCH '$ARCH': use x86_64 or arm64" ;;
+esac
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+PACKAGES="python3 python3-yaml iproute2 ethtool iperf3 kmod procps iputils-ping
+ socat netcat-openbsd jq util-linux bpftool"
+OUT=$BUILD/rootfs/$ARCH.cpio.gz
+stamp=$(echo "$PACKAGES $MIRROR v1" | sha256sum | cut -c1-16)
+if [ -f "$OUT" ] && [ "$(cat "$OUT.stamp" 2>/dev/null)" = "$stamp" ]; then
+	echo "rootfs: $ARCH up to date"
+	exit 0
+fi
+"$ROOT/scripts/deps.sh" >/dev/null
+
+step "rootfs: Debian bookworm $DARCH"
+if [ "$DARCH" != amd64 ]; then
+	# foreign packages' maintainer scripts run under qemu-user-static
+	mountpoint -q /proc/sys/fs/binfmt_misc ||
+		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc ||
+		die "cannot mount binfmt_misc (needed to run arm64 package scripts)"
+	update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+	[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] ||
+		die "qemu-aarch64 binfmt not registered: apt-get install qemu-user-static binfmt-support"
+fi
+dir=$BUILD/rootfs/$ARCH
+rm -rf "$dir"
+mkdir -p "$dir"
+mmdebstrap --quiet --variant=minbase --architectures="$DARCH" \
+	--include="$(echo $PACKAGES | tr ' ' ,)" \
+	--dpkgopt='path-exclude=/usr/share/doc/*' \
+	--dpkgopt='path-exclude=/usr/share/man/*' \
+	--dpkgopt='path-exclude=/usr/share/locale/*' \
+	--dpkgopt='path-exclude=/usr/share/info/*' \
+	bookworm "$dir" "$MIRROR" >"$BUILD/rootfs/$ARCH.log" 2>&1 ||
+	die "mmdebstrap failed: see build/rootfs/$ARCH.log"
+rm -rf "$dir"/var/cache/apt/* "$dir"/var/lib/apt/lists/*
+mkdir -p "$dir"/root/linux "$dir"/harness "$dir"/lib/modules
+echo "rootfs: packing $(du -sh "$dir" | cut -f1)"
+(cd "$dir" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet | gzip -1 >"$OUT.tmp")
+mv "$OUT.tmp" "$OUT"
+echo "$stamp" >"$OUT.stamp"
+rm -rf "$dir"
+echo "rootfs: $(du -h "$OUT" | cut -f1) ${OUT#"$ROOT"/}"

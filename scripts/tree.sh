@@ -1,0 +1,58 @@
+#!/bin/bash
+# build/linux = base + series/*.patch (git am). Quick when nothing changed.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$ROOT/scripts/deps.sh" >/dev/null
+"$ROOT/scripts/base.sh"
+LINUX=$BUILD/linux
+cd "$LINUX"
+
+mapfile -t patches < <(find "$ROOT/series" -maxdepth 1 -name '*.patch' ! -name '0000-cover-letter.patch' 2>/dev/null | sort)
+want=$( (echo series; for p in "${patches[@]}"; do sha256sum "$p"; done) | sha256sum | cut -c1-16)
+stampf=.git/harness-series
+read -r have_series have_head 2>/dev/null <"$stampf" || { have_series=none; have_head=none; }
+head=$(git rev-parse HEAD)
+
+step "tree: base + ${#patches[@]} patches from series/"
+if [ "$want" = "$have_series" ]; then
+	if [ "$head" = "$have_head" ]; then
+		echo "tree: up to date ($(git rev-list --count base..HEAD) patches on base)"
+	else
+		echo "tree: build/linux has work not exported to series/ ($(git rev-list --count "$have_head"..HEAD 2>/dev/null || echo '?') new commits); left as is (make export saves it)"
+	fi
+	exit 0
+fi
+
+# series/ changed: rebuild the branch from base, unless that would lose work.
+if [ "$have_head" != none ] && [ "$head" != "$have_head" ] && [ -z "${FORCE:-}" ]; then
+	die "series/ changed and build/linux has commits not in series/: run 'make export' first, or FORCE=1 make tree to discard them"
+fi
+if [ -n "$(git status --porcelain --untracked-files=no)" ] && [ -z "${FORCE:-}" ]; then
+	die "build/linux has uncommitted changes: commit or stash them, or FORCE=1 make tree to discard them"
+fi
+git am --abort >/dev/null 2>&1 || true
+git checkout -q -B master base
+git reset -q --hard base
+
+# The cover letter's subject and text become the branch description, which
+# make export turns back into the cover letter.
+cover=$ROOT/series/0000-cover-letter.patch
+if [ -f "$cover" ]; then
+	awk '/^Subject: /{sub(/^Subject: (\[[^]]*\] )?/, ""); print; print ""; next}
+	     body && /^---$|^[A-Za-z0-9 .-]+ \([0-9]+\):$/ {exit}
+	     started && !body && /^$/ {body=1; next}
+	     /^Subject: /{started=1}
+	     body {print}' "$cover" >.git/harness-cover
+	git config branch.master.description "$(cat .git/harness-cover)"
+fi
+
+for p in "${patches[@]}"; do
+	if ! git am -q --committer-date-is-author-date "$p" >/tmp/harness-am.log 2>&1; then
+		git am --abort >/dev/null 2>&1 || true
+		cat /tmp/harness-am.log >&2
+		die "series/$(basename "$p") does not apply (build/linux reset to base + the patches before it)"
+	fi
+done
+echo "$want $(git rev-parse HEAD)" >"$stampf"
+echo "tree: applied ${#patches[@]} patches"

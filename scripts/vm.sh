@@ -1,0 +1,108 @@
+#!/bin/bash
+# Boot a guest: CONFIG=<name> [SERIES=0] [DEBUG=1] [RUN='<cmd>'] [NIC=mana|virtio]
+# [TIMEOUT=s] [APPEND='kernel args'] [QEMU_EXTRA='qemu args'].
+# RUN runs as root in the kernel tree (9p); its output is printed and its exit
+# status is ours. Without RUN: an interactive shell.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+CONFIG=${CONFIG:?CONFIG=<name> is required: one of $CONFIGS}
+SERIES=${SERIES:-1}
+DEBUG=${DEBUG:-0}
+TIMEOUT=${TIMEOUT:-1800}
+config_env "$CONFIG"
+KOUT=$(kbuild_dir "$CONFIG" "$SERIES" "$DEBUG")
+KSRC=$(ksrc_dir "$SERIES")
+rarch=${KARCH/x86_64/x86_64}
+
+# Build what is missing (progress to stderr: stdout is the command's output).
+{
+	"$ROOT/scripts/qemu.sh"
+	CONFIG=$CONFIG SERIES=$SERIES DEBUG=$DEBUG "$ROOT/scripts/kernel.sh"
+	ARCH=$rarch "$ROOT/scripts/rootfs.sh"
+} >&2
+
+QEMU=$BUILD/qemu/build/qemu-system-$QEMU_ARCH
+name=$CONFIG$([ "$DEBUG" = 1 ] && echo -debug)$([ "$SERIES" = 0 ] && echo -base)
+VMDIR=$BUILD/vm/$name
+mkdir -p "$VMDIR"
+RUNDIR=$(mktemp -d "$VMDIR/run.XXXXXX")
+trap 'rm -rf "$RUNDIR"' EXIT
+LOG=$VMDIR/console.log
+
+if [ "${NIC:-auto}" = auto ]; then
+	if "$QEMU" -device help 2>/dev/null | grep -q '"mana"'; then NIC=mana; else NIC=virtio; fi
+fi
+NIC_MAC=52:54:00:4d:41:01
+REMOTE_MAC=52:54:00:4d:41:02
+case "$NIC" in
+mana) nicdev="mana,netdev=hub0,mac=$NIC_MAC${MANA_OPTS:+,$MANA_OPTS}" ;;
+virtio) nicdev="virtio-net-pci,netdev=hub0,mac=$NIC_MAC,romfile=" ;;
+*) die "unknown NIC '$NIC': use mana or virtio" ;;
+esac
+cat >"$RUNDIR/env" <<EOV
+NIC=$NIC
+NIC_MAC=$NIC_MAC
+REMOTE_MAC=$REMOTE_MAC
+LOCAL_V4=192.0.2.1
+REMOTE_V4=192.0.2.2
+LOCAL_V6=2001:db8::1
+REMOTE_V6=2001:db8::2
+EOV
+date +%s >"$RUNDIR/epoch"
+cp -r "$ROOT/tests" "$RUNDIR/tests"
+[ -n "${RUN:-}" ] && printf '%s\n' "$RUN" >"$RUNDIR/cmd"
+
+# The harness's /init goes in a small cpio appended to the rootfs initramfs.
+(
+	d=$(mktemp -d)
+	install -m 755 "$ROOT/tests/init" "$d/init"
+	cd "$d" && echo init | cpio -o -H newc -R 0:0 --quiet | gzip -1 >"$RUNDIR/init.cpio.gz"
+	rm -rf "$d"
+)
+cat "$BUILD/rootfs/$rarch.cpio.gz" "$RUNDIR/init.cpio.gz" >"$RUNDIR/initrd"
+
+args=(-m 2048 -smp 2 -nodefaults -display none -no-reboot
+	-kernel "$KOUT/$IMAGE" -initrd "$RUNDIR/initrd"
+	-netdev hubport,id=hub0,hubid=0 -netdev hubport,id=hub1,hubid=0
+	-device "$nicdev"
+	-device "virtio-net-pci,netdev=hub1,mac=$REMOTE_MAC,romfile="
+	-virtfs "local,path=$KSRC,mount_tag=linux,security_model=none"
+	-virtfs "local,path=$KOUT,mount_tag=kbuild,security_model=none,readonly=on"
+	-virtfs "local,path=$RUNDIR,mount_tag=run,security_model=none")
+append="rdinit=/init panic=-1 loglevel=5 ${APPEND:-}"
+if [ "$QEMU_ARCH" = x86_64 ]; then
+	args+=(-M q35 -cpu max -L /usr/share/seabios -L /usr/share/qemu)
+	[ -w /dev/kvm ] && args+=(-accel kvm) || args+=(-accel tcg)
+	append="console=ttyS0 $append"
+else
+	args+=(-M virt,gic-version=3,its=on -cpu max,pauth-impdef=on -accel tcg)
+	append="console=ttyAMA0 $append"
+fi
+args+=(-append "$append")
+# shellcheck disable=SC2206
+args+=(${QEMU_EXTRA:-})
+
+echo "vm: $name, NIC $NIC, console log: ${LOG#"$ROOT"/}" >&2
+if [ -z "${RUN:-}" ]; then
+	exec "$QEMU" "${args[@]}" -chardev "stdio,id=con,logfile=$LOG,signal=off" -serial chardev:con
+fi
+touch "$RUNDIR/output"
+timeout --foreground -k 10 "$TIMEOUT" "$QEMU" "${args[@]}" -serial "file:$LOG" </dev/null &
+qpid=$!
+tail -n +1 -f --pid=$qpid "$RUNDIR/output" 2>/dev/null &
+tpid=$!
+qrc=0
+wait $qpid || qrc=$?
+sleep 0.3
+kill $tpid 2>/dev/null || true
+wait $tpid 2>/dev/null || true
+[ -f "$RUNDIR/dmesg" ] && cp "$RUNDIR/dmesg" "$VMDIR/dmesg.log"
+if [ -f "$RUNDIR/rc" ]; then
+	exit "$(cat "$RUNDIR/rc")"
+fi
+if ((qrc == 124)); then
+	die "guest $name timed out after ${TIMEOUT}s: console log at $LOG"
+fi
+tail -n 20 "$LOG" >&2 || true
+die "guest $name did not finish its command (qemu status $qrc): console log at $LOG"

@@ -1,0 +1,37 @@
+#!/bin/bash
+# In the guest: run kselftest programs, one result line per test case:
+#   PASS|FAIL|SKIP <label> <program>:<case>[ # reason]
+# usage: ksft.sh LABEL TEST...   (paths relative to the kernel tree)
+label=$1
+shift
+rc=0
+for t in "$@"; do
+	dir=$(dirname "$t") prog=$(basename "$t")
+	out=$(cd "$dir" && timeout 900 "./$prog" 2>&1)
+	st=$?
+	printf '%s\n' "$out" | sed "s|^|    [$prog] |"
+	n=0
+	while IFS= read -r line; do
+		if [[ $line =~ ^(not\ )?ok\ [0-9]+\ ([^#]*[^#\ ])(\ #\ (.*))?$ ]]; then
+			n=$((n + 1))
+			case="${BASH_REMATCH[2]}" why="${BASH_REMATCH[4]}"
+			if [[ $why == SKIP* ]]; then
+				echo "SKIP $label $t:$case # $why"
+			elif [ -n "${BASH_REMATCH[1]}" ] && [[ $why != XFAIL* ]]; then
+				echo "FAIL $label $t:$case${why:+ # $why}"
+				rc=1
+			else
+				echo "PASS $label $t:$case"
+			fi
+		fi
+	done <<<"$out"
+	if ((n == 0)); then
+		echo "FAIL $label $t # no KTAP results (exit status $st)"
+		rc=1
+	elif ((st != 0 && st != 4)) && ! grep -q '^not ok' <<<"$out"; then
+		# 4 = KSFT_SKIP; any other non-zero status needs a failing case
+		echo "FAIL $label $t # exit status $st with no failing case"
+		rc=1
+	fi
+done
+exit $rc
