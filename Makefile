@@ -1,6 +1,6 @@
 # Entry points only: each target runs one script in scripts/.
 # Variables are passed through the environment (CONFIG, SERIES, DEBUG, RUN, ARCH, ...).
-export CONFIG SERIES DEBUG RUN ARCH NIC TIMEOUT APPEND QEMU_EXTRA FORCE
+export CONFIG SERIES DEBUG RUN ARCH NIC TIMEOUT APPEND QEMU_EXTRA FORCE LINUX_TREE
 
 .PHONY: help deps tree export kernel qemu rootfs vm lint kunit system check demo bench
 help:

@@ -16,7 +16,7 @@ frags=$FRAGMENTS
 if [ "$SERIES" = 0 ]; then
 	"$ROOT/scripts/worktree-base.sh"
 else
-	[ -d "$KSRC/.git" ] || "$ROOT/scripts/tree.sh"
+	[ -e "$KSRC/.git" ] || "$ROOT/scripts/tree.sh"
 fi
 
 step "kernel: $CONFIG$([ "$DEBUG" = 1 ] && echo ' debug')$([ "$SERIES" = 0 ] && echo ' (base, no series)') -> ${OUT#"$ROOT"/}"

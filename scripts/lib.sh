@@ -33,14 +33,20 @@ config_env() {
 # kbuild_dir NAME SERIES DEBUG: the output directory of one kernel build.
 kbuild_dir() {
 	local d=$BUILD/kernel/$1
+	[ -n "${LINUX_TREE:-}" ] && [ "${2:-1}" != 0 ] && d=$d-$(basename "$LINUX_TREE")
 	[ "${3:-0}" = 1 ] && d=$d-debug
 	[ "${2:-1}" = 0 ] && d=$d-base
 	echo "$d"
 }
 
 # ksrc_dir SERIES: the kernel source tree (series applied, or the base).
+# LINUX_TREE=<path> uses another worktree of build/linux (its own build dirs).
 ksrc_dir() {
-	if [ "${1:-1}" = 0 ]; then echo "$BUILD/linux-base"; else echo "$BUILD/linux"; fi
+	if [ "${1:-1}" = 0 ]; then
+		echo "$BUILD/linux-base"
+	else
+		echo "${LINUX_TREE:-$BUILD/linux}"
+	fi
 }
 
 # kmake DIR ARGS...: make in the kernel tree for the current config env.

@@ -23,14 +23,18 @@ rarch=${KARCH/x86_64/x86_64}
 } >&2
 
 QEMU=$BUILD/qemu/build/qemu-system-$QEMU_ARCH
-name=$CONFIG$([ "$DEBUG" = 1 ] && echo -debug)$([ "$SERIES" = 0 ] && echo -base)
+name=$CONFIG
+[ "$DEBUG" = 1 ] && name=$name-debug
+[ "$SERIES" = 0 ] && name=$name-base
+[ -n "${LINUX_TREE:-}" ] && name=$name-$(basename "$LINUX_TREE")
 VMDIR=$BUILD/vm/$name
 mkdir -p "$VMDIR"
 RUNDIR=$(mktemp -d "$VMDIR/run.XXXXXX")
 trap 'rm -rf "$RUNDIR"' EXIT
 LOG=$VMDIR/console.log
 
-if [ "${NIC:-auto}" = auto ]; then
+NIC=${NIC:-virtio}
+if [ "$NIC" = auto ]; then
 	if "$QEMU" -device help 2>/dev/null | grep -q '"mana"'; then NIC=mana; else NIC=virtio; fi
 fi
 NIC_MAC=52:54:00:4d:41:01
