@@ -2,7 +2,7 @@
 # Variables are passed through the environment (CONFIG, SERIES, DEBUG, RUN, ARCH, ...).
 export CONFIG SERIES DEBUG RUN ARCH NIC TIMEOUT APPEND QEMU_EXTRA FORCE LINUX_TREE
 
-.PHONY: help deps tree export kernel qemu rootfs vm lint kunit system check demo bench
+.PHONY: help deps tree export kernel qemu rootfs vm lint kunit system check demo
 help:
 	@echo "make demo                 build what is missing, boot the guests, show what the series does"
 	@echo "make check                lint + kunit + system tests; ends with 'N passed, N failed'"
@@ -15,7 +15,6 @@ help:
 	@echo "make lint                 per-patch NIPA-style checks"
 	@echo "make kunit                the series' KUnit suites in the x86_64 and arm64-64k guests"
 	@echo "make system               the kselftests in the x86_64 and arm64-64k guests"
-	@echo "make bench                base vs series benchmarks"
 
 deps:   ; @scripts/deps.sh
 tree:   ; @scripts/tree.sh
@@ -29,4 +28,3 @@ kunit:  ; @scripts/kunit.sh
 system: ; @scripts/system.sh
 check:  ; @scripts/check.sh
 demo:   ; @scripts/demo.sh
-bench:  ; @scripts/bench.sh

@@ -33,7 +33,7 @@ RUNDIR=$(mktemp -d "$VMDIR/run.XXXXXX")
 trap 'rm -rf "$RUNDIR"' EXIT
 LOG=$VMDIR/console.log
 
-NIC=${NIC:-virtio}
+NIC=${NIC:-auto}
 if [ "$NIC" = auto ]; then
 	if "$QEMU" -device help 2>/dev/null | grep -q '"mana"'; then NIC=mana; else NIC=virtio; fi
 fi
@@ -76,8 +76,12 @@ args=(-m 2048 -smp 2 -nodefaults -display none -no-reboot
 	-virtfs "local,path=$RUNDIR,mount_tag=run,security_model=none")
 append="rdinit=/init panic=-1 loglevel=5 ${APPEND:-}"
 if [ "$QEMU_ARCH" = x86_64 ]; then
-	args+=(-M q35 -cpu max -L /usr/share/seabios -L /usr/share/qemu)
-	[ -w /dev/kvm ] && args+=(-accel kvm) || args+=(-accel tcg)
+	args+=(-M q35 -L /usr/share/seabios -L /usr/share/qemu)
+	if [ -w /dev/kvm ] && [ -z "${NO_KVM:-}" ]; then
+		args+=(-accel kvm -cpu host)
+	else
+		args+=(-accel tcg -cpu max)
+	fi
 	append="console=ttyS0 $append"
 else
 	args+=(-M virt,gic-version=3,its=on -cpu max,pauth-impdef=on -accel tcg)

@@ -15,7 +15,7 @@ for t in "$@"; do
 		if [[ $line =~ ^(not\ )?ok\ [0-9]+\ ([^#]*[^#\ ])(\ #\ (.*))?$ ]]; then
 			n=$((n + 1))
 			case="${BASH_REMATCH[2]}" why="${BASH_REMATCH[4]}"
-			if [[ $why == SKIP* ]]; then
+			if [[ $why == SKIP* || $why == XFAIL* ]]; then
 				echo "SKIP $label $t:$case # $why"
 			elif [ -n "${BASH_REMATCH[1]}" ] && [[ $why != XFAIL* ]]; then
 				echo "FAIL $label $t:$case${why:+ # $why}"

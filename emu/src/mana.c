@@ -72,17 +72,13 @@ static const MemoryRegionOps mana_bar0_ops = {
 
 static bool mana_nc_can_receive(NetClientState *nc)
 {
-    ManaState *s = qemu_get_nic_opaque(nc);
-
-    return mana_core_can_receive(&s->core);
+    return mana_core_can_receive(qemu_get_nic_opaque(nc));
 }
 
 static ssize_t mana_nc_receive(NetClientState *nc, const uint8_t *buf,
                                size_t size)
 {
-    ManaState *s = qemu_get_nic_opaque(nc);
-
-    return mana_core_receive(&s->core, buf, size);
+    return mana_core_receive(qemu_get_nic_opaque(nc), buf, size);
 }
 
 static NetClientInfo mana_net_info = {
@@ -150,7 +146,7 @@ static void mana_realize(PCIDevice *pci_dev, Error **errp)
     memcpy(c->mac, s->conf.macaddr.a, sizeof(c->mac));
     s->core.nic = qemu_new_nic(&mana_net_info, &s->conf,
                                object_get_typename(OBJECT(s)), dev->id,
-                               &dev->mem_reentrancy_guard, s);
+                               &dev->mem_reentrancy_guard, c);
     qemu_format_nic_info_str(qemu_get_queue(s->core.nic), c->mac);
 
     c->owner = pci_dev;
@@ -228,6 +224,32 @@ static void mana_set_rxgen(Object *obj, bool value, Error **errp)
     mana_core_rxgen_set(&MANA(obj)->core, value);
 }
 
+static void mana_get_clamp(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    ManaCore *c = &MANA(obj)->core;
+    uint32_t mbps = c->clamp_enabled ? c->clamp_mbps : 0;
+
+    visit_type_uint32(v, name, &mbps, errp);
+}
+
+static void mana_set_clamp(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    ManaCore *c = &MANA(obj)->core;
+    uint32_t mbps;
+
+    if (!visit_type_uint32(v, name, &mbps, errp)) {
+        return;
+    }
+    if (mbps > c->max_speed_mbps) {
+        error_setg(errp, "clamp-mbps must not exceed max-speed-mbps (%u)",
+                   c->max_speed_mbps);
+        return;
+    }
+    mana_core_set_clamp(c, mbps);
+}
+
 static char *mana_get_stats(Object *obj, Error **errp)
 {
     return mana_core_stats(&MANA(obj)->core);
@@ -273,8 +295,6 @@ static void mana_instance_init(Object *obj)
     s->core.gen.dst_ip = 0xc0a86402;       /* 192.168.100.2 */
     s->core.gen.dst_port = 9;
     s->core.faults.hwc_count = 1;
-    device_add_bootindex_property(obj, &s->conf.bootindex, "bootindex",
-                                  "/ethernet-phy@0", DEVICE(obj));
 }
 
 static void mana_class_init(ObjectClass *klass, void *data)
@@ -313,6 +333,10 @@ static void mana_class_init(ObjectClass *klass, void *data)
                                    mana_set_rxgen);
     object_class_property_set_description(klass, "rxgen",
                                           "RX generator running");
+    object_class_property_add(klass, "clamp-mbps", "uint32", mana_get_clamp,
+                              mana_set_clamp, NULL, NULL);
+    object_class_property_set_description(klass, "clamp-mbps",
+                                          "TX clamp in force, Mbps (0: none)");
     object_class_property_add_str(klass, "stats", mana_get_stats, NULL);
     object_class_property_set_description(klass, "stats",
                                           "device and per-queue counters");

@@ -390,6 +390,7 @@ static void mana_clear_objects(ManaCore *c)
     c->hwc_fence_wq = -1;
     c->clamp_enabled = false;
     c->clamp_mbps = 0;
+    c->tx_backpressure = false;
     timer_del(c->hwc_timer);
     timer_del(c->tx_timer);
     if (c->rx_blocked) {
@@ -853,6 +854,21 @@ uint32_t mana_core_current_speed(ManaCore *c)
     return c->clamp_enabled ? c->clamp_mbps : c->max_speed_mbps;
 }
 
+void mana_core_set_clamp(ManaCore *c, uint32_t mbps)
+{
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+
+    trace_mana_bw_clamp(mbps != 0, mbps);
+    c->clamp_enabled = mbps != 0;
+    c->clamp_mbps = mbps;
+    c->tokens = 0;
+    c->tokens_ns = now;
+    /* Resume anything that was waiting for tokens or was paced. */
+    if (c->tx_timer) {
+        timer_mod(c->tx_timer, now);
+    }
+}
+
 static uint32_t mana_msg_link_config(ManaCore *c, ManaMsg *m)
 {
     if (!c->bw_clamp_supported) {
@@ -878,21 +894,10 @@ static uint32_t mana_msg_set_bw_clamp(ManaCore *c, ManaMsg *m)
     if (m->req_len < 0x38 || ldq_le_p(m->req + 0x28) != MANA_VPORT_HANDLE) {
         return GDMA_STATUS_INVALID;
     }
-    if (enable) {
-        if (mbps < 100 || mbps % 100 || mbps > c->max_speed_mbps) {
-            return GDMA_STATUS_INVALID;
-        }
-        c->clamp_enabled = true;
-        c->clamp_mbps = mbps;
-        c->tokens = 0;
-        c->tokens_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-    } else {
-        c->clamp_enabled = false;
-        c->clamp_mbps = 0;
-        /* Resume anything that was waiting for tokens. */
-        timer_mod(c->tx_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    if (enable && (mbps < 100 || mbps % 100 || mbps > c->max_speed_mbps)) {
+        return GDMA_STATUS_INVALID;
     }
-    trace_mana_bw_clamp(enable, mbps);
+    mana_core_set_clamp(c, enable ? mbps : 0);
     m->resp[0x20] = c->qos_unconfigured;
     return GDMA_STATUS_OK;
 }
@@ -936,9 +941,9 @@ static const ManaMsgDesc mana_msgs[] = {
     { MANA_CONFIG_VPORT_RX, "CONFIG_VPORT_RX", 0x78, 1, mana_msg_vport_rx },
     { MANA_QUERY_VPORT_CONFIG, "QUERY_VPORT_CONFIG", 0x2c, 1,
       mana_msg_vport_config },
-    { MANA_QUERY_LINK_CONFIG, "QUERY_LINK_CONFIG", 0x28, 2,
+    { MANA_QUERY_LINK_CONFIG, "QUERY_LINK_CONFIG", 0x30, 2,
       mana_msg_link_config },
-    { MANA_SET_BW_CLAMP, "SET_BW_CLAMP", 0x30, 2, mana_msg_set_bw_clamp },
+    { MANA_SET_BW_CLAMP, "SET_BW_CLAMP", 0x38, 2, mana_msg_set_bw_clamp },
 };
 
 static void mana_hwc_after_resp(ManaCore *c)
@@ -1251,6 +1256,14 @@ static void mana_tx_rate_account(ManaCore *c, size_t len)
     }
 }
 
+static void mana_tx_sent_cb(NetClientState *nc, ssize_t len)
+{
+    ManaCore *c = qemu_get_nic_opaque(nc);
+
+    c->tx_backpressure = false;
+    timer_mod(c->tx_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+}
+
 /*
  * Send one frame.  @f has at least 4 bytes of headroom in front of it
  * for VLAN insertion and room behind it for padding.
@@ -1280,7 +1293,11 @@ static void mana_tx_send(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
     c->tokens -= len;
     mana_tx_rate_account(c, len);
     trace_mana_tx_frame(sq->id, len);
-    qemu_send_packet(qemu_get_queue(c->nic), f, len);
+    if (!qemu_send_packet_async(qemu_get_queue(c->nic), f, len,
+                                mana_tx_sent_cb)) {
+        /* The backend queued it: stop TX until it drains. */
+        c->tx_backpressure = true;
+    }
 }
 
 static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
@@ -1425,7 +1442,7 @@ static void mana_sq_process(ManaCore *c, ManaQueue *sq)
     ManaWqe w;
     int type;
 
-    while (sq->valid && sq->cons != sq->tail) {
+    while (sq->valid && sq->cons != sq->tail && !c->tx_backpressure) {
         if (mana_tx_throttled(c)) {
             return;
         }

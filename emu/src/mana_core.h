@@ -196,6 +196,7 @@ typedef struct ManaCore {
     uint64_t tx_rate_bps;       /* last measured TX rate */
 
     bool rx_blocked;
+    bool tx_backpressure;       /* the backend queued a frame */
     ManaGfStats gf;
     ManaFaults faults;
     ManaRxGen gen;
@@ -216,5 +217,6 @@ ssize_t mana_core_receive(ManaCore *c, const uint8_t *buf, size_t size);
 void mana_core_rxgen_set(ManaCore *c, bool on);
 char *mana_core_stats(ManaCore *c);
 uint32_t mana_core_current_speed(ManaCore *c);
+void mana_core_set_clamp(ManaCore *c, uint32_t mbps);
 
 #endif
