@@ -1,6 +1,6 @@
 # Entry points only: each target runs one script in scripts/.
-# Variables are passed through the environment (CONFIG, SERIES, DEBUG, RUN, ARCH, ...).
-export CONFIG SERIES DEBUG RUN ARCH NIC TIMEOUT APPEND QEMU_EXTRA FORCE LINUX_TREE
+# Variables are passed through the environment (CONFIG, SERIES, DEBUG, ARCH, ...).
+export CONFIG SERIES DEBUG ARCH NIC TIMEOUT APPEND QEMU_EXTRA FORCE LINUX_TREE
 
 .PHONY: help deps tree export kernel qemu rootfs vm lint kunit system check demo
 help:
@@ -22,7 +22,8 @@ export: ; @scripts/export.sh
 kernel: ; @scripts/kernel.sh
 qemu:   ; @scripts/qemu.sh
 rootfs: ; @scripts/rootfs.sh
-vm:     ; @scripts/vm.sh
+# RUN is passed unexpanded, so '$$NETIF' in it reaches the guest's shell.
+vm:     ; @RUN='$(subst ','\'',$(value RUN))' scripts/vm.sh
 lint:   ; @scripts/lint.sh
 kunit:  ; @scripts/kunit.sh
 system: ; @scripts/system.sh

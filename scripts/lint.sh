@@ -149,6 +149,7 @@ base_has_warning() { # config file msg -> 0 if base warns the same in that file
 	fi
 	[[ $f == *.c ]] || return 0 # a header warning: its .c is not known; not counted as new
 	[ -f "$bout/.harness-config" ] || CONFIG=$cfg SERIES=0 CONFIG_ONLY=1 "$ROOT/scripts/kernel.sh" >&2
+	rm -f "$bout/${f%.c}.o"
 	(KSRC=$BUILD/linux-base kmake "$bout" W=1 "${f%.c}.o" 2>&1 || true) >"$LDIR/base-$cfg.log"
 	grep -F -- "$msg" "$LDIR/base-$cfg.log" | grep -qF "${f}:"
 }
