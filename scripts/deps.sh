@@ -10,7 +10,7 @@ PKGS=(
 	gcc-aarch64-linux-gnu ccache python3 python3-yaml python3-jsonschema
 	perl git
 	# NIPA-style checks
-	sparse coccinelle codespell
+	sparse coccinelle ocaml-nox codespell
 	# QEMU build
 	ninja-build meson pkg-config libglib2.0-dev libpixman-1-dev
 	libcap-ng-dev libattr1-dev zlib1g-dev libfdt-dev dpkg-dev

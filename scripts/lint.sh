@@ -37,15 +37,24 @@ sparse_count() { # sparse warnings on the objects of the given .c files
 	local f objs=()
 	for f in "$@"; do [ -f "$f" ] && objs+=("${f%.c}.o"); done
 	((${#objs[@]})) || { echo 0; return; }
-	kmake "$KOUT" C=2 CHECK="sparse -Wno-decl" "${objs[@]}" 2>&1 |
-		grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' | grep -vc ' warning: .*\[-W' || true
+	if ! kmake "$KOUT" C=2 CHECK=sparse "${objs[@]}" >"$LDIR/sparse.log" 2>&1; then
+		echo "sparse failed: see $LDIR/sparse.log" >&2
+		echo 999999 # counted as new warnings: the check did not run
+		return
+	fi
+	grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' "$LDIR/sparse.log" | grep -vc ' warning: .*\[-W' || true
 }
 cocci_count() { # coccicheck reports for a directory, cached by its tree hash
 	local dir=$1 h
 	h=$(git rev-parse "HEAD:$dir" 2>/dev/null) || { echo 0; return; }
 	if [ ! -f "$LDIR/cocci-$h" ]; then
-		kmake "$KOUT" coccicheck MODE=report M="$dir" J="$(nproc)" 2>/dev/null |
-			grep -E "^$dir.*:[0-9]+:" >"$LDIR/cocci-$h" || true
+		if kmake "$KOUT" coccicheck MODE=report M="$dir" J="$(nproc)" >"$LDIR/cocci.log" 2>&1; then
+			grep -E "^$dir.*:[0-9]+:" "$LDIR/cocci.log" >"$LDIR/cocci-$h" || true
+		else
+			echo "coccicheck failed on $dir: see $LDIR/cocci.log" >&2
+			echo 999999 # counted as new reports: the check did not run
+			return
+		fi
 	fi
 	wc -l <"$LDIR/cocci-$h"
 }
