@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The emulated MANA NIC under reconfiguration, as a user would drive it:
+# channels, rings, MTU and XDP changes while traffic runs, and module
+# reload cycles. KTAP output; the NIC under test is $NETIF (set by the
+# harness), the peer is in netns "remote".
+. /harness/run/env
+XDP=/harness/run/tests/lib/xdp.py
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1${2:+ # $2}"; }
+skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
+reaches() { # the peer answers (retry: a reconfiguration restarts the queues)
+	local i
+	for i in 1 2 3 4 5; do
+		ping -c 1 -W 1 -q "$REMOTE_V4" >/dev/null 2>&1 && return 0
+		sleep 1
+	done
+	return 1
+}
+dev_by_mac() {
+	local i
+	for i in /sys/class/net/*; do
+		[ "$(cat "$i/address")" = "$NIC_MAC" ] && basename "$i" && return
+	done
+}
+setup_dev() {
+	NETIF=$(dev_by_mac)
+	[ -n "$NETIF" ] || return 1
+	ip addr add "$LOCAL_V4/24" dev "$NETIF" 2>/dev/null
+	ip link set "$NETIF" up
+}
+check() { # check NAME CMD...: run a reconfiguration, then traffic must pass
+	local name=$1 out
+	shift
+	if ! out=$("$@" 2>&1); then
+		notok "$name" "$* failed: $out"
+	elif ! reaches; then
+		notok "$name" "no traffic after: $*"
+	else
+		ok "$name"
+	fi
+}
+
+echo "KTAP version 1"
+if [ "$(ethtool -i "$NETIF" 2>/dev/null | awk '/^driver:/ {print $2}')" != mana ]; then
+	echo "1..0 # SKIP the NIC under test is not MANA"
+	exit 4
+fi
+ip netns exec remote ping -q -i 0.02 "$LOCAL_V4" >/dev/null 2>&1 &
+flood=$!
+
+max=$(ethtool -l "$NETIF" | awk '/^Combined:/ {print $2; exit}')
+for c in $(seq 1 "$max") "$max"; do
+	check "channels_combined_$c" ethtool -L "$NETIF" combined "$c"
+done
+for r in 128 256 1024 4096 8192 1024; do
+	check "ring_rx_$r" ethtool -G "$NETIF" rx "$r"
+done
+for m in 1280 4000 9000 1500; do
+	check "mtu_$m" ip link set "$NETIF" mtu "$m"
+done
+# MTU 68: the peer's 1500-byte frames no longer fit; the port must still work
+if ip link set "$NETIF" mtu 68 && ip link set "$NETIF" mtu 1500 && reaches; then
+	ok mtu_68_and_back
+else
+	notok mtu_68_and_back
+fi
+
+for a in pass drop tx; do
+	if ! out=$(python3 "$XDP" attach "$NETIF" "$a" 2>&1); then
+		notok "xdp_$a" "attach: $out"
+		continue
+	fi
+	if [ "$a" = pass ]; then reaches; got=$?; else ! ping -c 2 -W 1 -q "$REMOTE_V4" >/dev/null 2>&1; got=$?; fi
+	if ! out=$(python3 "$XDP" detach "$NETIF" 2>&1); then
+		notok "xdp_$a" "detach: $out"
+	elif ((got != 0)); then
+		notok "xdp_$a" "traffic with XDP $a did not behave as $a"
+	elif ! reaches; then
+		notok "xdp_$a" "no traffic after detach"
+	else
+		ok "xdp_$a"
+	fi
+done
+
+cycles=0
+for i in $(seq 20); do
+	modprobe -r mana || break
+	modprobe mana || break
+	for _ in $(seq 50); do setup_dev && break; sleep 0.1; done
+	reaches || break
+	cycles=$i
+done
+if ((cycles == 20)); then ok module_reload_20_cycles; else notok module_reload_20_cycles "stopped after $cycles cycles"; fi
+
+kill $flood 2>/dev/null
+echo "1..$n"
+echo "# Totals: pass:$((n - fails)) fail:$fails"
+((fails == 0))
