@@ -21,7 +21,8 @@ fi
 
 step "kernel: $CONFIG$([ "$DEBUG" = 1 ] && echo ' debug')$([ "$SERIES" = 0 ] && echo ' (base, no series)') -> ${OUT#"$ROOT"/}"
 mkdir -p "$OUT"
-cfgstamp=$(stamp_of $frags)
+# the fragments, and the tree's Kconfig files (a patch may add a symbol)
+cfgstamp=$( (stamp_of $frags; git -C "$KSRC" ls-files -s -- '*Kconfig*') | sha256sum | cut -c1-16)
 srcstamp=$(cd "$KSRC" && { git rev-parse HEAD; git status --porcelain; git diff; } | sha256sum | cut -c1-16)
 if [ -f "$OUT/.harness-built" ] && [ "$(cat "$OUT/.harness-built")" = "$cfgstamp $srcstamp" ] &&
 	[ -z "${FORCE:-}" ]; then
@@ -42,6 +43,12 @@ if [ ! -f "$OUT/.config" ] || [ "$(cat "$OUT/.harness-config" 2>/dev/null)" != "
 	for f in $frags; do
 		while IFS= read -r line; do
 			grep -qxF "$line" "$OUT/.config" && continue
+			sym=${line%%=*}
+			# a symbol of the series is not there when building the base
+			if ! grep -rqx --include='Kconfig*' "config ${sym#CONFIG_}" "$KSRC"; then
+				echo "note: ${sym} is not defined in this tree, skipped"
+				continue
+			fi
 			if [ "$f" = "$ROOT/configs/debug" ]; then
 				warn "$CONFIG: $line not available, continuing without it"
 			else

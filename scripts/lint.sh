@@ -20,6 +20,9 @@ mkdir -p "$LDIR"
 
 # NIPA's checkpatch ignore list
 CP_IGNORE=COMMIT_LOG_LONG_LINE,MACRO_ARG_REUSE,ALLOC_SIZEOF_STRUCT,NO_AUTHOR_SIGN_OFF,GIT_COMMIT_ID,CAMELCASE
+# ... and FILE_PATH_CHANGES, which asks a question: the maintainers check
+# below answers it (every file a patch adds has a MAINTAINERS entry).
+CP_IGNORE=$CP_IGNORE,FILE_PATH_CHANGES
 
 result() { # result PASS|FAIL check name why
 	printf '%s %-12s %s: %s\n' "$1" "$2" "$3" "$4" | tee -a "$RESULTS"
@@ -42,7 +45,11 @@ sparse_count() { # sparse warnings on the objects of the given .c files
 		echo 999999 # counted as new warnings: the check did not run
 		return
 	fi
-	grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' "$LDIR/sparse.log" | grep -vc ' warning: .*\[-W' || true
+	# only what sparse says about the files asked for (C=2 may check others)
+	local pats=()
+	for f in "$@"; do pats+=(-e "$f:"); done
+	grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' "$LDIR/sparse.log" | grep -F "${pats[@]}" |
+		grep -vc ' warning: .*\[-W' || true
 }
 cocci_count() { # coccicheck reports for a directory, cached by its tree hash
 	local dir=$1 h
@@ -125,6 +132,17 @@ for c in "${commits[@]}"; do
 		result FAIL coccicheck "$name" "new coccinelle reports: $cc_fail"
 	else
 		result PASS coccicheck "$name" "no new reports in ${#ddirs[@]} driver directories"
+	fi
+	unowned=
+	while IFS= read -r f; do
+		[ -n "$f" ] || continue
+		scripts/get_maintainer.pl --nogit --nogit-fallback -f "$f" 2>/dev/null |
+			grep -qE '\((maintainer|supporter|reviewer):' || unowned+="$f "
+	done < <(git diff-tree --no-commit-id --name-only -r --diff-filter=A "$c")
+	if [ -n "$unowned" ]; then
+		result FAIL maintainers "$name" "no MAINTAINERS entry covers: $unowned"
+	else
+		result PASS maintainers "$name" "every added file has a MAINTAINERS entry"
 	fi
 	if git show --format= "$c" -- '*.c' | grep -qE '^\+.*\binline\b'; then
 		result FAIL inline "$name" "adds 'inline' in a .c file"
