@@ -44,9 +44,11 @@ if [ ! -f "$OUT/.config" ] || [ "$(cat "$OUT/.harness-config" 2>/dev/null)" != "
 		while IFS= read -r line; do
 			grep -qxF "$line" "$OUT/.config" && continue
 			sym=${line%%=*}
-			# a symbol of the series is not there when building the base
-			if ! grep -rqx --include='Kconfig*' "config ${sym#CONFIG_}" "$KSRC"; then
-				echo "note: ${sym} is not defined in this tree, skipped"
+			# a symbol the series adds is not there in the base (or in a
+			# patch before the one adding it); any other miss is an error
+			if ! grep -rqx --include='Kconfig*' "config ${sym#CONFIG_}" "$KSRC" &&
+				git -C "$BUILD/linux" grep -qE "^config ${sym#CONFIG_}$" master -- '*Kconfig*'; then
+				echo "note: ${sym} comes with a patch of the series, skipped here"
 				continue
 			fi
 			if [ "$f" = "$ROOT/configs/debug" ]; then

@@ -13,13 +13,12 @@ TIMEOUT=${TIMEOUT:-1800}
 config_env "$CONFIG"
 KOUT=$(kbuild_dir "$CONFIG" "$SERIES" "$DEBUG")
 KSRC=$(ksrc_dir "$SERIES")
-rarch=${KARCH/x86_64/x86_64}
 
 # Build what is missing (progress to stderr: stdout is the command's output).
 {
 	"$ROOT/scripts/qemu.sh"
 	CONFIG=$CONFIG SERIES=$SERIES DEBUG=$DEBUG "$ROOT/scripts/kernel.sh"
-	ARCH=$rarch "$ROOT/scripts/rootfs.sh"
+	ARCH=$KARCH "$ROOT/scripts/rootfs.sh"
 } >&2
 
 QEMU=$BUILD/qemu/build/qemu-system-$QEMU_ARCH
@@ -64,7 +63,7 @@ cp -r "$ROOT/tests" "$RUNDIR/tests"
 	cd "$d" && echo init | cpio -o -H newc -R 0:0 --quiet | gzip -1 >"$RUNDIR/init.cpio.gz"
 	rm -rf "$d"
 )
-cat "$BUILD/rootfs/$rarch.cpio.gz" "$RUNDIR/init.cpio.gz" >"$RUNDIR/initrd"
+cat "$BUILD/rootfs/$KARCH.cpio.gz" "$RUNDIR/init.cpio.gz" >"$RUNDIR/initrd"
 
 args=(-m 2048 -smp 2 -nodefaults -display none -no-reboot
 	-kernel "$KOUT/$IMAGE" -initrd "$RUNDIR/initrd"

@@ -71,7 +71,8 @@ def main():
     for obj in compiled:
         for ext in ('.c', '.S'):
             db.pop(obj + ext, None)
-    db.pop('modpost', None) if 'modpost' in now else None
+    if 'modpost' in now:
+        db.pop('modpost', None)
     for file, msgs in now.items():
         if file.endswith('.h'):
             db[file] = sorted(set(db.get(file, [])) | set(msgs))
