@@ -1,8 +1,9 @@
 # Entry points only: each target runs one script in scripts/.
 # Variables are passed through the environment (CONFIG, SERIES, DEBUG, ARCH, ...).
 export CONFIG SERIES DEBUG ARCH NIC TIMEOUT APPEND QEMU_EXTRA FORCE LINUX_TREE
+export BENCH_CONFIGS BENCH_SECONDS BENCH_ROUNDS BENCH_SIZES BENCH_MTUS BENCH_RINGS BENCH_CYCLES BENCH_TIMEOUT
 
-.PHONY: help deps tree export kernel qemu rootfs vm lint kunit system check demo
+.PHONY: help deps tree export kernel qemu rootfs iproute2 vm lint kunit system check demo bench
 help:
 	@echo "make demo                 build what is missing, boot the guests, show what the series does"
 	@echo "make check                lint + kunit + system tests; ends with 'N passed, N failed'"
@@ -11,10 +12,12 @@ help:
 	@echo "make kernel CONFIG=<name> [DEBUG=1] [SERIES=0]   configs: x86_64 arm64-4k arm64-16k arm64-64k"
 	@echo "make qemu                 QEMU 7.2 (x86_64 + aarch64) with the MANA model from emu/"
 	@echo "make rootfs ARCH=x86_64|arm64"
+	@echo "make iproute2 [ARCH=x86_64|arm64]   Debian iproute2 + iproute2/patches: the netshaper command for the guests"
 	@echo "make vm CONFIG=<name> [SERIES=0] [DEBUG=1] [RUN='<cmd>']"
 	@echo "make lint                 per-patch NIPA-style checks"
 	@echo "make kunit                the series' KUnit suites in the x86_64 and arm64-64k guests"
 	@echo "make system               the kselftests in the x86_64 and arm64-64k guests"
+	@echo "make bench [BENCH_CONFIGS='arm64-64k x86_64']   RX memory, packets/s, CPU: base vs series (build/bench/)"
 
 deps:   ; @scripts/deps.sh
 tree:   ; @scripts/tree.sh
@@ -22,6 +25,7 @@ export: ; @scripts/export.sh
 kernel: ; @scripts/kernel.sh
 qemu:   ; @scripts/qemu.sh
 rootfs: ; @scripts/rootfs.sh
+iproute2: ; @scripts/iproute2.sh
 # RUN is passed unexpanded, so '$$NETIF' in it reaches the guest's shell.
 vm:     ; @RUN='$(subst ','\'',$(value RUN))' scripts/vm.sh
 lint:   ; @scripts/lint.sh
@@ -29,3 +33,4 @@ kunit:  ; @scripts/kunit.sh
 system: ; @scripts/system.sh
 check:  ; @scripts/check.sh
 demo:   ; @scripts/demo.sh
+bench:  ; @scripts/bench.sh

@@ -21,7 +21,11 @@ PKGS=(
 	gnuplot-nox
 	# firmware for the x86_64 guest (the dfsg QEMU source has none)
 	seabios qemu-system-data
+	# iproute2's netshaper, native and cross (arm64 libmnl: multiarch)
+	libmnl-dev libmnl-dev:arm64 libc6-dev-arm64-cross pkgconf
 )
+# arm64 -dev packages for cross builds come from the arm64 architecture
+dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||

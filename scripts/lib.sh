@@ -64,15 +64,16 @@ stamp_of() { sha256sum "$@" | sha256sum | cut -c1-16; }
 # guest_stage STAGE CONFIG GUESTCMD: run GUESTCMD (which prints
 # PASS|FAIL|SKIP lines) in a guest, append its result lines to $RESULTS, and
 # a FAIL when the guest did not run it to the end.
-guest_stage() {
-	local stage=$1 cfg=$2 out=$BUILD/results/$1-$2.log
-	CONFIG=$cfg RUN="$3; bash /harness/run/tests/dmesg-check.sh $stage-$cfg" \
+guest_stage() { # STAGE CFG CMD [TAG]: run CMD in a CFG guest, collect results
+	local cfg=$2 label=$1-$2${4:+-$4}
+	local out=$BUILD/results/$label.log
+	CONFIG=$cfg RUN="$3; bash /harness/run/tests/dmesg-check.sh $label" \
 		"$ROOT/scripts/vm.sh" >"$out" 2>&1 || true
 	if grep -q '^error: ' "$out"; then
-		echo "FAIL $stage-$cfg vm # $(grep '^error: ' "$out" | head -1)" | tee -a "$RESULTS"
+		echo "FAIL $label vm # $(grep '^error: ' "$out" | head -1)" | tee -a "$RESULTS"
 	fi
 	if ! grep -E '^(PASS|FAIL|SKIP) ' "$out" | tee -a "$RESULTS"; then
-		echo "FAIL $stage-$cfg boot # no results: see $out" | tee -a "$RESULTS"
+		echo "FAIL $label boot # no results: see $out" | tee -a "$RESULTS"
 	fi
 }
 

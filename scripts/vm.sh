@@ -19,6 +19,7 @@ KSRC=$(ksrc_dir "$SERIES")
 	"$ROOT/scripts/qemu.sh"
 	CONFIG=$CONFIG SERIES=$SERIES DEBUG=$DEBUG "$ROOT/scripts/kernel.sh"
 	ARCH=$KARCH "$ROOT/scripts/rootfs.sh"
+	ARCH=$KARCH "$ROOT/scripts/iproute2.sh"
 } >&2
 
 QEMU=$BUILD/qemu/build/qemu-system-$QEMU_ARCH
@@ -29,7 +30,12 @@ name=$CONFIG
 VMDIR=$BUILD/vm/$name
 mkdir -p "$VMDIR"
 RUNDIR=$(mktemp -d "$VMDIR/run.XXXXXX")
-trap 'rm -rf "$RUNDIR"' EXIT
+# QMP for the host agent (tests/lib/hostctl.py in the guest): a unix socket
+# path has at most 107 bytes, so it lives in /tmp when RUNDIR is too deep.
+QMPDIR=$RUNDIR
+((${#RUNDIR} < 90)) || QMPDIR=$(mktemp -d /tmp/harness-qmp.XXXXXX)
+trap 'kill "${apid:-}" 2>/dev/null; rm -rf "$RUNDIR" "$QMPDIR"' EXIT
+mkdir "$RUNDIR/host"
 LOG=$VMDIR/console.log
 
 NIC=${NIC:-auto}
@@ -39,8 +45,8 @@ fi
 NIC_MAC=52:54:00:4d:41:01
 REMOTE_MAC=52:54:00:4d:41:02
 case "$NIC" in
-mana) nicdev="mana,netdev=hub0,mac=$NIC_MAC${MANA_OPTS:+,$MANA_OPTS}" ;;
-virtio) nicdev="virtio-net-pci,netdev=hub0,mac=$NIC_MAC,romfile=" ;;
+mana) nicdev="mana,id=nic0,netdev=hub0,mac=$NIC_MAC${MANA_OPTS:+,$MANA_OPTS}" ;;
+virtio) nicdev="virtio-net-pci,id=nic0,netdev=hub0,mac=$NIC_MAC,romfile=" ;;
 *) die "unknown NIC '$NIC': use mana or virtio" ;;
 esac
 cat >"$RUNDIR/env" <<EOV
@@ -63,7 +69,9 @@ cp -r "$ROOT/tests" "$RUNDIR/tests"
 	cd "$d" && echo init | cpio -o -H newc -R 0:0 --quiet | gzip -1 >"$RUNDIR/init.cpio.gz"
 	rm -rf "$d"
 )
-cat "$BUILD/rootfs/$KARCH.cpio.gz" "$RUNDIR/init.cpio.gz" >"$RUNDIR/initrd"
+# iproute2.cpio.gz: the netshaper command (scripts/iproute2.sh)
+cat "$BUILD/rootfs/$KARCH.cpio.gz" "$BUILD/overlay/$KARCH/iproute2.cpio.gz" \
+	"$RUNDIR/init.cpio.gz" >"$RUNDIR/initrd"
 
 args=(-m 2048 -smp 2 -nodefaults -display none -no-reboot
 	-kernel "$KOUT/$IMAGE" -initrd "$RUNDIR/initrd"
@@ -83,17 +91,25 @@ else
 	args+=(-M virt,gic-version=3,its=on -cpu max,pauth-impdef=on -accel tcg)
 	append="console=ttyAMA0 $append"
 fi
-args+=(-append "$append")
+args+=(-append "$append" -qmp "unix:$QMPDIR/qmp.sock,server=on,wait=off")
 # shellcheck disable=SC2206
 args+=(${QEMU_EXTRA:-})
 
+start_agent() {
+	python3 "$ROOT/scripts/hostagent.py" "$QMPDIR/qmp.sock" "$RUNDIR/host" &
+	apid=$!
+}
+
 echo "vm: $name, NIC $NIC, console log: ${LOG#"$ROOT"/}" >&2
 if [ -z "${RUN:-}" ]; then
-	exec "$QEMU" "${args[@]}" -chardev "stdio,id=con,logfile=$LOG,signal=off" -serial chardev:con
+	start_agent
+	"$QEMU" "${args[@]}" -chardev "stdio,id=con,logfile=$LOG,signal=off" -serial chardev:con
+	exit
 fi
 touch "$RUNDIR/output"
 timeout --foreground -k 10 "$TIMEOUT" "$QEMU" "${args[@]}" -serial "file:$LOG" </dev/null &
 qpid=$!
+start_agent
 tail -n +1 -f --pid=$qpid "$RUNDIR/output" 2>/dev/null &
 tpid=$!
 qrc=0

@@ -1036,19 +1036,12 @@ static void mana_hwc_request(ManaCore *c, const uint8_t *req, uint32_t len)
         }
     }
     c->hwc_fence_wq = -1;
-    if (!d) {
-        status = GDMA_STATUS_CMD_UNSUPPORTED;
-        c->gf.hwc_unsupported++;
-        ver = MAX(ver, 1);
-    } else if (len < d->req_len) {
-        status = GDMA_STATUS_INVALID;
-        ver = MAX(MIN(ver, d->max_ver), 1);
-    } else {
-        status = d->fn ? d->fn(c, &m) : GDMA_STATUS_OK;
-        ver = MAX(MIN(ver, d->max_ver), 1);
-    }
 
-    /* Fault injection: override the status or drop the response. */
+    /*
+     * Fault injection: the request fails with the chosen status, or gets no
+     * response at all; either way it is not executed, as a device that
+     * rejects or loses a request does not act on it.
+     */
     if (c->faults.hwc_code && c->faults.hwc_code == code) {
         bool drop = c->faults.hwc_drop;
 
@@ -1064,6 +1057,17 @@ static void mana_hwc_request(ManaCore *c, const uint8_t *req, uint32_t len)
             return;
         }
         status = c->faults.hwc_status;
+        ver = MAX(MIN(ver, d ? d->max_ver : 1), 1);
+    } else if (!d) {
+        status = GDMA_STATUS_CMD_UNSUPPORTED;
+        c->gf.hwc_unsupported++;
+        ver = MAX(ver, 1);
+    } else if (len < d->req_len) {
+        status = GDMA_STATUS_INVALID;
+        ver = MAX(MIN(ver, d->max_ver), 1);
+    } else {
+        status = d->fn ? d->fn(c, &m) : GDMA_STATUS_OK;
+        ver = MAX(MIN(ver, d->max_ver), 1);
     }
 
     stl_le_p(c->hwc_resp + 0x00, 0);

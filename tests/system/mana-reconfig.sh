@@ -4,33 +4,9 @@
 # channels, rings, MTU and XDP changes while traffic runs, and module
 # reload cycles. KTAP output; the NIC under test is $NETIF (set by the
 # harness), the peer is in netns "remote".
-. /harness/run/env
+# shellcheck disable=SC1091
+. /harness/run/tests/lib/ktap.sh
 XDP=/harness/run/tests/lib/xdp.py
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1${2:+ # $2}"; }
-skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
-reaches() { # the peer answers (retry: a reconfiguration restarts the queues)
-	local i
-	for i in 1 2 3 4 5; do
-		ping -c 1 -W 1 -q "$REMOTE_V4" >/dev/null 2>&1 && return 0
-		sleep 1
-	done
-	return 1
-}
-dev_by_mac() {
-	local i
-	for i in /sys/class/net/*; do
-		[ "$(cat "$i/address")" = "$NIC_MAC" ] && basename "$i" && return
-	done
-}
-setup_dev() {
-	NETIF=$(dev_by_mac)
-	[ -n "$NETIF" ] || return 1
-	ip addr add "$LOCAL_V4/24" dev "$NETIF" 2>/dev/null
-	ip link set "$NETIF" up
-}
 check() { # check NAME CMD...: run a reconfiguration, then traffic must pass
 	local name=$1 out
 	shift
@@ -43,11 +19,7 @@ check() { # check NAME CMD...: run a reconfiguration, then traffic must pass
 	fi
 }
 
-echo "KTAP version 1"
-if [ "$(ethtool -i "$NETIF" 2>/dev/null | awk '/^driver:/ {print $2}')" != mana ]; then
-	echo "1..0 # SKIP the NIC under test is not MANA"
-	exit 4
-fi
+skip_all_unless_mana
 ip netns exec remote ping -q -i 0.02 "$LOCAL_V4" >/dev/null 2>&1 &
 flood=$!
 
@@ -96,6 +68,4 @@ done
 if ((cycles == 20)); then ok module_reload_20_cycles; else notok module_reload_20_cycles "stopped after $cycles cycles"; fi
 
 kill $flood 2>/dev/null
-echo "1..$n"
-echo "# Totals: pass:$((n - fails)) fail:$fails"
-((fails == 0))
+finish

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Guest side of the guest -> QEMU channel (scripts/hostagent.py is the host side).
+
+Runs a QMP command in the QEMU that runs this guest, through request files on
+the 9p run share. The NIC under test is QOM path /machine/peripheral/nic0.
+
+    hostctl.py qom-get PROP              print a property of the NIC under test
+    hostctl.py qom-set PROP VALUE        set one (on/off/true/false, numbers, 0x..)
+    hostctl.py stats                     the MANA model's "stats", parsed, as JSON
+    hostctl.py stat SECTION KEY          one value of them, e.g. stat link speed, stat rq 9 posted
+    hostctl.py qmp '{"execute": ...}'    any QMP command; prints its return value
+
+As a module: qmp(), qom_get(), qom_set(), stats(), stat().
+"""
+import itertools
+import json
+import os
+import re
+import sys
+import time
+
+REQDIR = "/harness/run/host"
+NIC = "/machine/peripheral/nic0"
+_seq = itertools.count()
+
+
+class HostError(Exception):
+    pass
+
+
+def qmp(execute, timeout=30, **arguments):
+    """Run one QMP command; return its "return" value or raise HostError."""
+    if not os.path.isdir(REQDIR):
+        raise HostError(f"no host channel ({REQDIR} missing): not a harness guest?")
+    cmd = {"execute": execute}
+    if arguments:
+        cmd["arguments"] = arguments
+    base = os.path.join(REQDIR, f"{os.getpid()}-{next(_seq)}")
+    with open(base + ".new", "w", encoding="utf-8") as f:
+        json.dump(cmd, f)
+    os.rename(base + ".new", base + ".req")
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(base + ".resp"):
+        if time.monotonic() > deadline:
+            raise HostError(f"no answer from the host agent to {execute} in {timeout}s")
+        time.sleep(0.02)
+    with open(base + ".resp", encoding="utf-8") as f:
+        reply = json.load(f)
+    os.unlink(base + ".resp")
+    if "error" in reply:
+        raise HostError(f"{execute}: {reply['error'].get('desc', reply['error'])}")
+    return reply.get("return")
+
+
+def qom_get(prop, path=NIC):
+    return qmp("qom-get", path=path, property=prop)
+
+
+def qom_set(prop, value, path=NIC):
+    return qmp("qom-set", path=path, property=prop, value=value)
+
+
+def stats(path=NIC):
+    """The MANA model's "stats" as {section: {key: value}}.
+
+    Sections are the line heads ("hwc", "link", "rx", "rq 3", "sq 2 (hwc)",
+    ...); a key followed by a number maps to an int, by on/off/up/down to that
+    word (and a number after it to "<key>-<unit>", e.g. link "clamp-mbps").
+    """
+    out = {}
+    for line in qom_get("stats", path).splitlines():
+        head, sep, rest = line.partition(":")
+        if not sep:
+            continue
+        d = out.setdefault(head.strip(), {})
+        t = rest.split()
+        i = 0
+        while i + 1 < len(t):
+            key, val = t[i], t[i + 1]
+            if re.fullmatch(r"-?\d+", val):
+                d[key] = int(val)
+                i += 2
+            elif val in ("on", "off", "up", "down"):
+                d[key] = val
+                i += 2
+                if i + 1 < len(t) and re.fullmatch(r"-?\d+", t[i]):
+                    d[f"{key}-{t[i + 1].lower()}"] = int(t[i])
+                    i += 2
+            else:
+                i += 1
+    return out
+
+
+def stat(section, key, path=NIC):
+    """One value of the MANA model's stats, e.g. stat("link", "speed")."""
+    try:
+        return stats(path)[section][key]
+    except KeyError:
+        raise HostError(f"no '{section}' '{key}' in the device's stats") from None
+
+
+def parse_value(s):
+    low = s.lower()
+    if low in ("on", "true", "yes"):
+        return True
+    if low in ("off", "false", "no"):
+        return False
+    try:
+        return int(s, 0)
+    except ValueError:
+        return s
+
+
+def main(argv):
+    try:
+        if len(argv) == 2 and argv[0] == "qom-get":
+            v = qom_get(argv[1])
+            print(v if isinstance(v, str) else json.dumps(v))
+        elif len(argv) == 3 and argv[0] == "qom-set":
+            qom_set(argv[1], parse_value(argv[2]))
+        elif len(argv) >= 3 and argv[0] == "stat":
+            print(stat(" ".join(argv[1:-1]), argv[-1]))
+        elif argv == ["stats"]:
+            print(json.dumps(stats(), indent=1))
+        elif len(argv) == 2 and argv[0] == "qmp":
+            cmd = json.loads(argv[1])
+            print(json.dumps(qmp(cmd["execute"], **cmd.get("arguments", {}))))
+        else:
+            sys.exit(__doc__)
+    except HostError as e:
+        sys.exit(f"hostctl: {e}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

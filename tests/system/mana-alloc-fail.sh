@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Page allocation failures injected into the MANA driver while it
+# reconfigures (MTU, XDP attach, RX ring size): each change must be refused,
+# with an extack message where the interface has one, and the old
+# configuration must keep passing traffic. Then the module is unloaded:
+# no page_pool may be left with pages in flight. KTAP output.
+#
+# Only allocations made with a mana.ko function on the stack fail
+# (fail_page_alloc's require-start/-end over the module's memory), so the
+# tools and the rest of the kernel keep working.
+# shellcheck disable=SC1091
+. /harness/run/tests/lib/ktap.sh
+XDP=/harness/run/tests/lib/xdp.py
+FI=/sys/kernel/debug/fail_page_alloc
+YNL="python3 /root/linux/tools/net/ynl/cli.py --spec /root/linux/Documentation/netlink/specs/netdev.yaml"
+
+fail_mana_allocs() { # on: every page allocation from mana fails; off
+	if [ "$1" = off ]; then
+		echo 0 >$FI/probability
+		return
+	fi
+	read -r _ size _ _ _ base < <(grep '^mana ' /proc/modules)
+	echo "$base" >$FI/require-start
+	printf '0x%x\n' $((base + size)) >$FI/require-end
+	echo 32 >$FI/stacktrace-depth
+	echo 0 >$FI/ignore-gfp-wait
+	echo 0 >$FI/ignore-gfp-highmem
+	echo 0 >$FI/min-order
+	echo 0 >$FI/verbose
+	echo 0 >$FI/space
+	echo -1 >$FI/times
+	echo 1 >$FI/interval
+	echo 100 >$FI/probability
+}
+mtu() { cat "/sys/class/net/$NETIF/mtu"; }
+rx_ring() { ethtool -g "$NETIF" | awk '/^RX:/ {v = $2} END {print v}'; }
+refused() { # refused NAME WANT-MSG CMD...: must fail, say WANT-MSG, keep working
+	local name=$1 want=$2 out
+	shift 2
+	fail_mana_allocs on
+	out=$("$@" 2>&1)
+	local rc=$?
+	fail_mana_allocs off
+	if ((rc == 0)); then
+		notok "$name" "succeeded while mana could not allocate: $*"
+	elif [ -n "$want" ] && ! grep -qF -- "$want" <<<"$out"; then
+		notok "$name" "no '$want' in: $out"
+	elif ! reaches; then
+		notok "$name" "no traffic after the refused change"
+	else
+		return 0
+	fi
+	return 1
+}
+
+skip_all_unless_mana
+if [ ! -d $FI ] || [ ! -f $FI/require-start ]; then
+	echo "1..0 # SKIP no fail_page_alloc with a stack trace filter (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER)"
+	exit 4
+fi
+trap 'fail_mana_allocs off' EXIT
+reaches || echo "# the peer does not answer before the test"
+
+before=$(mtu)
+if refused mtu_9000 "" ip link set "$NETIF" mtu 9000; then
+	if [ "$(mtu)" != "$before" ]; then
+		notok mtu_9000 "MTU is $(mtu) after the refused change, was $before"
+	elif ! ip link set "$NETIF" mtu 9000 || ! reaches || ! ip link set "$NETIF" mtu "$before"; then
+		notok mtu_9000 "the same change fails once allocations work"
+	else
+		ok mtu_9000
+	fi
+fi
+
+# XDP attach: the old (no) program keeps running
+if refused xdp_attach "not enough memory" python3 $XDP attach "$NETIF" pass; then
+	if ip -d link show "$NETIF" | grep -q 'prog/xdp'; then
+		notok xdp_attach "an XDP program is attached after the refused attach"
+	else
+		ok xdp_attach
+	fi
+fi
+
+# XDP detach, with a program running: it stays, and drops
+if ! python3 $XDP attach "$NETIF" drop >/dev/null; then
+	notok xdp_detach "cannot attach the drop program"
+else
+	fail_mana_allocs on
+	out=$(python3 $XDP detach "$NETIF" 2>&1)
+	rc=$?
+	fail_mana_allocs off
+	if ((rc == 0)); then
+		notok xdp_detach "detach succeeded while mana could not allocate"
+	elif ! grep -qF "not enough memory" <<<"$out"; then
+		notok xdp_detach "no 'not enough memory' in: $out"
+	elif ping -c 2 -W 1 -q "$REMOTE_V4" >/dev/null 2>&1; then
+		notok xdp_detach "traffic passes: the drop program is no longer running"
+	elif ! python3 $XDP detach "$NETIF" >/dev/null || ! reaches; then
+		notok xdp_detach "detach fails, or no traffic, once allocations work"
+	else
+		ok xdp_detach
+	fi
+fi
+
+before=$(rx_ring)
+if refused ring_rx "not enough memory" ethtool -G "$NETIF" rx $((before * 2)); then
+	if [ "$(rx_ring)" != "$before" ]; then
+		notok ring_rx "RX ring is $(rx_ring) after the refused change, was $before"
+	else
+		ok ring_rx
+	fi
+fi
+
+# Unload: every page_pool of the port is gone, nothing in flight
+ifindex=$(cat "/sys/class/net/$NETIF/ifindex")
+modprobe -r mana
+sleep 2
+pools=$($YNL --dump page-pool-get --output-json 2>&1)
+if ! jq -e 'type == "array"' >/dev/null 2>&1 <<<"$pools"; then
+	notok unload_no_inflight "page-pool-get dump failed: $pools"
+else
+	left=$(jq -c --argjson i "$ifindex" '[.[] | select(.ifindex == $i or (has("ifindex") | not))]' <<<"$pools")
+	if [ "$left" != "[]" ]; then
+		notok unload_no_inflight "page pools of the port left after rmmod: $(head -c 300 <<<"$left")"
+	else
+		ok unload_no_inflight
+	fi
+fi
+modprobe mana
+for _ in $(seq 50); do setup_dev && break; sleep 0.1; done
+reaches || echo "# the port does not pass traffic after the reload"
+
+finish

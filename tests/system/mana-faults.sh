@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Faults injected into the emulated MANA NIC at run time (through QMP, see
+# tests/lib/hostctl.py): every one must take the driver's error path, be
+# logged, and leave the interface passing traffic. KTAP output.
+# shellcheck disable=SC1091
+. /harness/run/tests/lib/ktap.sh
+HOSTCTL=/harness/run/tests/lib/hostctl.py
+host() { python3 "$HOSTCTL" "$@"; }
+
+# HWC message codes (../shared/facts/mana-device.md)
+QUERY_GF_STAT=0x20002
+CREATE_WQ_OBJ=0x20004
+CONFIG_VPORT_RX=0x20007
+HWC_UNSUPPORTED=0xffffffff
+
+mark=0
+mark_log() { mark=$(dmesg | wc -l); }
+logged() { dmesg | tail -n +$((mark + 1)) | grep -qF -- "$1"; }
+reset_faults() {
+	host qom-set fault-hwc-code 0 && host qom-set fault-hwc-drop off &&
+		host qom-set fault-hwc-status 5 && host qom-set fault-hwc-count 1 &&
+		host qom-set fault-rx-len-excess 0 && host qom-set fault-delay-ms 0
+}
+arm_hwc() { # arm_hwc CODE STATUS|drop: fault the next request with CODE
+	reset_faults || return 1
+	if [ "$2" = drop ]; then
+		host qom-set fault-hwc-drop on || return 1
+	else
+		host qom-set fault-hwc-status "$2" || return 1
+	fi
+	host qom-set fault-hwc-code "$1"
+}
+disarmed() { [ "$(host qom-get fault-hwc-code)" = 0 ]; }
+rx_dropped() { cat "/sys/class/net/$NETIF/statistics/rx_dropped"; }
+avg_rtt_ms() { # the average RTT of N pings to the peer, whole ms
+	ping -c "$1" -i 0.3 -W 3 -q "$REMOTE_V4" 2>/dev/null |
+		awk -F/ '/^rtt|^round-trip/ {printf "%d\n", $5}'
+}
+
+skip_all_unless_mana
+if ! reset_faults 2>/dev/null; then
+	echo "1..0 # SKIP no host channel to the emulated NIC (tests/lib/hostctl.py)"
+	exit 4
+fi
+trap reset_faults EXIT
+
+# A failed request while the channel count changes: the change is refused
+# and the port keeps (or gets back) a working configuration.
+max=$(ethtool -l "$NETIF" | awk '/^Combined:/ {print $2; exit}')
+cur=$(ethtool -l "$NETIF" | awk '/^Combined:/ {c = $2} END {print c}')
+want=$((cur > 1 ? cur - 1 : max))
+if ((want == cur)); then
+	skip hwc_status_create_wq "one channel only: no channel change to fault"
+else
+	mark_log
+	arm_hwc $CREATE_WQ_OBJ 5
+	if ethtool -L "$NETIF" combined "$want" 2>/dev/null; then
+		notok hwc_status_create_wq "ethtool -L succeeded with CREATE_WQ_OBJ failing"
+	elif ! logged "Failed to create WQ object"; then
+		notok hwc_status_create_wq "no 'Failed to create WQ object' in the log"
+	elif ! disarmed; then
+		notok hwc_status_create_wq "the driver never sent CREATE_WQ_OBJ"
+	elif ! reaches; then
+		notok hwc_status_create_wq "no traffic after the refused change"
+	elif ! ethtool -L "$NETIF" combined "$want" || ! reaches; then
+		notok hwc_status_create_wq "the same change fails once the fault is gone"
+	else
+		ok hwc_status_create_wq
+	fi
+fi
+
+# A failed RSS update: refused, logged, traffic continues.
+mark_log
+arm_hwc $CONFIG_VPORT_RX 5
+if ethtool -X "$NETIF" equal 1 2>/dev/null; then
+	notok hwc_status_vport_rx "ethtool -X succeeded with CONFIG_VPORT_RX failing"
+elif ! logged "vPort RX configuration failed"; then
+	notok hwc_status_vport_rx "no 'vPort RX configuration failed' in the log"
+elif ! reaches; then
+	notok hwc_status_vport_rx "no traffic after the refused RSS change"
+elif ! ethtool -X "$NETIF" default || ! reaches; then
+	notok hwc_status_vport_rx "RSS change fails once the fault is gone"
+else
+	ok hwc_status_vport_rx
+fi
+
+# "Unsupported" for the statistics query: ethtool -S still answers.
+mark_log
+arm_hwc $QUERY_GF_STAT $HWC_UNSUPPORTED
+if ! ethtool -S "$NETIF" >/dev/null; then
+	notok hwc_unsupported_gf_stat "ethtool -S failed"
+elif ! logged "Failed to query GF stats"; then
+	notok hwc_unsupported_gf_stat "no 'Failed to query GF stats' in the log"
+elif ! disarmed || ! reaches; then
+	notok hwc_unsupported_gf_stat "fault not consumed or no traffic after it"
+else
+	ok hwc_unsupported_gf_stat
+fi
+
+# No response at all: the driver times out (30 s), logs it, and the next
+# request on the channel works.
+mark_log
+arm_hwc $QUERY_GF_STAT drop
+start=$(date +%s)
+ethtool -S "$NETIF" >/dev/null
+took=$(($(date +%s) - start))
+if ! logged "HWC: Request timed out!"; then
+	notok hwc_drop_gf_stat "no HWC timeout in the log (ethtool -S took ${took}s)"
+else
+	mark_log
+	if ! ethtool -S "$NETIF" >/dev/null || logged "Failed to query GF stats"; then
+		notok hwc_drop_gf_stat "the request after the timeout failed"
+	elif ! reaches; then
+		notok hwc_drop_gf_stat "no traffic after the timeout"
+	else
+		ok hwc_drop_gf_stat
+	fi
+fi
+
+# Completions longer than the posted buffer: dropped and counted, the
+# buffer is reused, traffic continues.
+before=$(rx_dropped)
+host qom-set fault-rx-len-excess 3
+ping -c 8 -i 0.2 -W 1 -q "$REMOTE_V4" >/dev/null 2>&1
+after=$(rx_dropped)
+left=$(host qom-get fault-rx-len-excess)
+if ((left != 0)); then
+	notok rx_len_excess "$left of 3 oversized completions never happened"
+elif ((after - before < 3)); then
+	notok rx_len_excess "rx_dropped went from $before to $after, expected +3"
+elif ! reaches; then
+	notok rx_len_excess "no traffic after the oversized completions"
+else
+	ok rx_len_excess
+fi
+
+# Slow device: every TX doorbell and HWC response 300 ms late; RTT
+# follows, and comes back when the delay is removed.
+host qom-set fault-delay-ms 300
+slow=$(avg_rtt_ms 4)
+host qom-set fault-delay-ms 0
+fast=$(avg_rtt_ms 4)
+if [ -z "$slow" ] || ((slow < 300)); then
+	notok delay_300ms "average RTT with the delay: '${slow}' ms, expected >= 300"
+elif [ -z "$fast" ] || ((fast >= 300)); then
+	notok delay_300ms "average RTT after the delay: '${fast}' ms"
+else
+	ok delay_300ms
+fi
+
+finish
