@@ -30,6 +30,8 @@ setup_dev() { # after a module reload: find the port again, address it, up
 	ip addr add "$LOCAL_V6/64" dev "$NETIF" nodad 2>/dev/null
 	ip link set "$NETIF" up
 }
+# A test before this one may have reloaded the driver: find the port by MAC.
+NETIF=$(dev_by_mac)
 skip_all_unless_mana() { # a test of the MANA driver on anything else: skip it all
 	echo "KTAP version 1"
 	if [ "$(ethtool -i "$NETIF" 2>/dev/null | awk '/^driver:/ {print $2}')" != mana ]; then

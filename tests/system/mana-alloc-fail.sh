@@ -13,7 +13,7 @@
 . /harness/run/tests/lib/ktap.sh
 XDP=/harness/run/tests/lib/xdp.py
 FI=/sys/kernel/debug/fail_page_alloc
-YNL="python3 /root/linux/tools/net/ynl/cli.py --spec /root/linux/Documentation/netlink/specs/netdev.yaml"
+YNL="python3 /root/linux/tools/net/ynl/cli.py --no-schema --spec /root/linux/Documentation/netlink/specs/netdev.yaml"
 
 fail_mana_allocs() { # on: every page allocation from mana fails; off
 	if [ "$1" = off ]; then

@@ -75,8 +75,8 @@ mark_log
 arm_hwc $CONFIG_VPORT_RX 5
 if ethtool -X "$NETIF" equal 1 2>/dev/null; then
 	notok hwc_status_vport_rx "ethtool -X succeeded with CONFIG_VPORT_RX failing"
-elif ! logged "vPort RX configuration failed"; then
-	notok hwc_status_vport_rx "no 'vPort RX configuration failed' in the log"
+elif ! logged "Failed to configure vPort RX"; then
+	notok hwc_status_vport_rx "no 'Failed to configure vPort RX' in the log"
 elif ! reaches; then
 	notok hwc_status_vport_rx "no traffic after the refused RSS change"
 elif ! ethtool -X "$NETIF" default || ! reaches; then
