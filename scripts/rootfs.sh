@@ -11,7 +11,7 @@ arm64) DARCH=arm64 ;;
 *) die "unknown ARCH '$ARCH': use x86_64 or arm64" ;;
 esac
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-PACKAGES="python3 python3-yaml iproute2 ethtool iperf3 kmod procps iputils-ping
+PACKAGES="python3 python3-yaml udev iproute2 ethtool iperf3 kmod procps iputils-ping
  socat netcat-openbsd jq util-linux bpftool"
 OUT=$BUILD/rootfs/$ARCH.cpio.gz
 stamp=$(echo "$PACKAGES $MIRROR v1" | sha256sum | cut -c1-16)

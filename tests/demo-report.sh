@@ -10,10 +10,8 @@ if ping -c 3 -i 0.2 -W 1 -q "$REMOTE_V4" >/tmp/ping 2>&1; then
 else
 	printf '  %-22s %s\n' "traffic" "ping $REMOTE_V4 FAILED"
 fi
-out=$(bash /harness/run/tests/kunit.sh demo "$@" 2>/dev/null | grep -E '^(PASS|FAIL|SKIP) ')
-printf '  %-22s %s passed, %s failed, %s skipped (%s)\n' "KUnit" \
-	"$(grep -c ^PASS <<<"$out")" "$(grep -c ^FAIL <<<"$out")" "$(grep -c ^SKIP <<<"$out")" "$*"
-# The bandwidth clamp: bw-max of the device shaper (net-shaper family, set
+# The bandwidth clamp (before KUnit: unloading its modules may unload the
+# driver): bw-max of the device shaper (net-shaper family, set
 # with the tree's ynl CLI), the speed ethtool reports and the TX rate to the
 # remote measured by iperf3 (TCP payload; the clamp counts whole frames).
 if [ "$drv" = mana ] && command -v iperf3 >/dev/null && [ -f tools/net/ynl/cli.py ]; then
@@ -40,3 +38,6 @@ if [ "$drv" = mana ] && command -v iperf3 >/dev/null && [ -f tools/net/ynl/cli.p
 		printf '  %-22s %s\n' "" "setting bw-max 200 Mbit/s FAILED"
 	fi
 fi
+out=$(bash /harness/run/tests/kunit.sh demo "$@" 2>/dev/null | grep -E '^(PASS|FAIL|SKIP) ')
+printf '  %-22s %s passed, %s failed, %s skipped (%s)\n' "KUnit" \
+	"$(grep -c ^PASS <<<"$out")" "$(grep -c ^FAIL <<<"$out")" "$(grep -c ^SKIP <<<"$out")" "$*"

@@ -7,13 +7,7 @@
 # against the NIC under test ($NETIF), the MANA bandwidth clamp as ethtool
 # reports it (skipped while the driver has no net-shaper ops). KTAP output.
 # shellcheck disable=SC1091
-. /harness/run/env
-n=0
-fails=0
-skips=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1${2:+ # $2}"; }
-skip() { n=$((n + 1)); skips=$((skips + 1)); echo "ok $n $1 # SKIP $2"; }
+. /harness/run/tests/lib/ktap.sh
 
 NSIM_ID=4711
 NSIM_QUEUES=4
@@ -360,6 +354,4 @@ else
 fi
 
 echo "$NSIM_ID" >/sys/bus/netdevsim/del_device
-echo "1..$n"
-echo "# Totals: pass:$((n - fails - skips)) fail:$fails skip:$skips"
-((fails == 0))
+finish
