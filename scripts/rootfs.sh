@@ -15,6 +15,11 @@ PACKAGES="python3 python3-yaml udev iproute2 ethtool iperf3 kmod procps iputils-
  socat netcat-openbsd jq util-linux bpftool"
 OUT=$BUILD/rootfs/$ARCH.cpio.gz
 stamp=$(echo "$PACKAGES $MIRROR v1" | sha256sum | cut -c1-16)
+# One build per architecture at a time: mmdebstrap mounts /proc, /sys and
+# /dev inside the directory that a second build would remove.
+mkdir -p "$BUILD/rootfs"
+exec 9>"$BUILD/rootfs/.$ARCH.lock"
+flock 9
 if [ -f "$OUT" ] && [ "$(cat "$OUT.stamp" 2>/dev/null)" = "$stamp" ]; then
 	echo "rootfs: $ARCH up to date"
 	exit 0
@@ -32,7 +37,9 @@ if [ "$DARCH" != amd64 ]; then
 		die "qemu-aarch64 binfmt not registered: apt-get install qemu-user-static binfmt-support"
 fi
 dir=$BUILD/rootfs/$ARCH
-rm -rf "$dir"
+findmnt -rno TARGET | grep -q "^$dir/" &&
+	die "something is mounted under ${dir#"$ROOT"/} (an interrupted mmdebstrap?): unmount it first"
+rm -rf --one-file-system "$dir"
 mkdir -p "$dir"
 mmdebstrap --quiet --variant=minbase --architectures="$DARCH" \
 	--include="$(echo $PACKAGES | tr ' ' ,)" \
