@@ -111,12 +111,9 @@ for c in "${commits[@]}"; do
 	mapfile -t files < <(files_of "$c")
 	mapfile -t cfiles < <(printf '%s\n' "${files[@]}" | grep '\.c$' || true)
 	mapfile -t srcs < <(printf '%s\n' "${files[@]}" | grep -E '\.[ch]$' || true)
-	mapfile -t ddirs < <(printf '%s\n' "${cfiles[@]}" | grep -E '^(drivers|net)/' | xargs -r -n1 dirname | sort -u)
 	# before the patch
 	kd_before=$(kdoc_count "${srcs[@]}")
 	sp_before=$(sparse_count "${cfiles[@]}")
-	declare -A cc_before=()
-	for d in "${ddirs[@]}"; do cc_before[$d]=$(cocci_count "$d"); done
 
 	if ! git checkout -q --detach "$c"; then
 		result FAIL applies "$name" "git checkout failed"
@@ -160,16 +157,6 @@ for c in "${commits[@]}"; do
 		nb=$(unbuilt "${cfiles[@]}" | xargs)
 		result PASS sparse "$name" "sparse: $sp_after warnings (was $sp_before) in ${#cfiles[@]} files${nb:+ (not built by $CONFIG at this patch: $nb)}"
 	fi
-	cc_fail=
-	for d in "${ddirs[@]}"; do
-		n=$(cocci_count "$d")
-		((n > cc_before[$d])) && cc_fail+="$d ${cc_before[$d]} -> $n; "
-	done
-	if [ -n "$cc_fail" ]; then
-		result FAIL coccicheck "$name" "new coccinelle reports: $cc_fail"
-	else
-		result PASS coccicheck "$name" "no new reports in ${#ddirs[@]} driver directories"
-	fi
 	unowned=
 	while IFS= read -r f; do
 		[ -n "$f" ] || continue
@@ -192,7 +179,6 @@ for c in "${commits[@]}"; do
 	else
 		result FAIL signoff "$name" "no Signed-off-by as the last trailer"
 	fi
-	unset cc_before
 done
 restore
 trap - EXIT
@@ -264,6 +250,27 @@ if tools/net/ynl/ynl-regen.sh -f >"$LDIR/ynl-regen.log" 2>&1 &&
 else
 	result FAIL ynl-regen "$series_name" "regeneration differs: $(git status --porcelain --untracked-files=no | head -3 | tr '\n' ' ')(log: $LDIR/ynl-regen.log)"
 	git checkout -q -- .
+fi
+
+# coccicheck, base against the series, in each driver or net directory
+# whose C files the series changes (a run costs about a minute per
+# directory state, so it is once per series rather than once per patch).
+mapfile -t ddirs < <(printf '%s\n' "${dirs[@]}" | grep -E '^(drivers|net)/' || true)
+declare -A cc_after=()
+for d in "${ddirs[@]}"; do cc_after[$d]=$(cocci_count "$d"); done
+trap restore EXIT
+git checkout -q --detach base
+cc_fail=
+for d in "${ddirs[@]}"; do
+	n=$(cocci_count "$d")
+	((cc_after[$d] > n)) && cc_fail+="$d $n -> ${cc_after[$d]}; "
+done
+restore
+trap - EXIT
+if [ -n "$cc_fail" ]; then
+	result FAIL coccicheck "$series_name" "new coccinelle reports: $cc_fail(reports: $LDIR/cocci-*)"
+else
+	result PASS coccicheck "$series_name" "no new reports in ${ddirs[*]}"
 fi
 
 results_summary lint

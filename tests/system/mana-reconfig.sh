@@ -27,9 +27,10 @@ max=$(ethtool -l "$NETIF" | awk '/^Combined:/ {print $2; exit}')
 for c in $(seq 1 "$max"); do
 	check "channels_combined_$c" ethtool -L "$NETIF" combined "$c"
 done
-for r in 128 256 1024 4096 8192 1024; do
+for r in 128 256 1024 4096 8192; do
 	check "ring_rx_$r" ethtool -G "$NETIF" rx "$r"
 done
+check ring_rx_back_to_1024 ethtool -G "$NETIF" rx 1024
 for m in 1280 4000 9000 1500; do
 	check "mtu_$m" ip link set "$NETIF" mtu "$m"
 done
