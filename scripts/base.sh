@@ -54,8 +54,16 @@ cat >>.gitignore <<'IGN'
 !.rustfmt.toml
 IGN
 git init -q -b master
-git config user.name "${GIT_AUTHOR_NAME:-MANA series developer}"
-git config user.email "${GIT_AUTHOR_EMAIL:-mana-series@localhost}"
+# Commits made here are yours: take the identity of whoever runs this (the
+# project's git config), so that make export signs the series with it. A
+# machine with none (CI) only applies patches: a neutral committer will do.
+if name=$(git -C "$ROOT" config user.name) && email=$(git -C "$ROOT" config user.email); then
+	git config user.name "$name"
+	git config user.email "$email"
+else
+	git config user.name "harness"
+	git config user.email "harness@localhost"
+fi
 git config core.autocrlf false
 git config gc.auto 0
 git add -A

@@ -22,8 +22,23 @@ else
 	# The cover letter's Date is "now": pin it to the last patch's date.
 	date=$(git log -1 --format='%aD' HEAD)
 	sed -i "s/^Date: .*/Date: $date/" "$ROOT/series/0000-cover-letter.patch"
+	# The series goes out under the identity of whoever exports it: every
+	# commit author's From:, Signed-off-by: and cover shortlog line become
+	# the project's git config user (one submitter signs the whole series).
+	name=$(git -C "$ROOT" config user.name) && email=$(git -C "$ROOT" config user.email) ||
+		die "no git identity: git config --global user.name 'Your Name'; git config --global user.email you@example.org (the series is signed with it)"
+	while IFS=$'\t' read -r old_name old_email; do
+		[ "$old_name <$old_email>" = "$name <$email>" ] && continue
+		echo "export: author $old_name <$old_email> -> $name <$email>"
+		IDENT_OLD="$old_name <$old_email>" IDENT_NEW="$name <$email>" \
+			NAME_OLD="$old_name" NAME_NEW="$name" perl -0pi -e '
+			s/^(From|Signed-off-by): \Q$ENV{IDENT_OLD}\E$/$1: $ENV{IDENT_NEW}/mg;
+			s/^\Q$ENV{NAME_OLD}\E( \(\d+\):)$/$ENV{NAME_NEW}$1/mg;
+		' "$ROOT"/series/*.patch
+	done < <(git log --format='%an%x09%ae' base..HEAD | sort -u)
 fi
 mapfile -t patches < <(find "$ROOT/series" -maxdepth 1 -name '*.patch' ! -name '0000-cover-letter.patch' | sort)
-want=$( (echo series; for p in "${patches[@]}"; do sha256sum "$p"; done) | sha256sum | cut -c1-16)
+# by name and content only: a checkout at another path has the same series
+want=$( (echo series; for p in "${patches[@]}"; do basename "$p"; sha256sum <"$p"; done) | sha256sum | cut -c1-16)
 echo "$want $(git rev-parse HEAD)" >.git/harness-series
 ls "$ROOT/series"

@@ -20,6 +20,9 @@ mkdir -p "$LDIR"
 
 # NIPA's checkpatch ignore list
 CP_IGNORE=COMMIT_LOG_LONG_LINE,MACRO_ARG_REUSE,ALLOC_SIZEOF_STRUCT,NO_AUTHOR_SIGN_OFF,GIT_COMMIT_ID,CAMELCASE
+# Debian's source has no upstream history: checkpatch cannot look up the
+# commit a Fixes: tag names
+CP_IGNORE=$CP_IGNORE,UNKNOWN_COMMIT_ID
 # ... and FILE_PATH_CHANGES, which asks a question: the maintainers check
 # below answers it (every file a patch adds has a MAINTAINERS entry).
 CP_IGNORE=$CP_IGNORE,FILE_PATH_CHANGES

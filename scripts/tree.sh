@@ -9,7 +9,8 @@ LINUX=$BUILD/linux
 cd "$LINUX"
 
 mapfile -t patches < <(find "$ROOT/series" -maxdepth 1 -name '*.patch' ! -name '0000-cover-letter.patch' 2>/dev/null | sort)
-want=$( (echo series; for p in "${patches[@]}"; do sha256sum "$p"; done) | sha256sum | cut -c1-16)
+# by name and content only: a checkout at another path has the same series
+want=$( (echo series; for p in "${patches[@]}"; do basename "$p"; sha256sum <"$p"; done) | sha256sum | cut -c1-16)
 stampf=.git/harness-series
 read -r have_series have_head 2>/dev/null <"$stampf" || { have_series=none; have_head=none; }
 head=$(git rev-parse HEAD)
@@ -39,10 +40,13 @@ git reset -q --hard base
 # make export turns back into the cover letter.
 cover=$ROOT/series/0000-cover-letter.patch
 if [ -f "$cover" ]; then
-	awk '/^Subject: /{sub(/^Subject: (\[[^]]*\] )?/, ""); print; print ""; next}
+	# The Subject header may be folded over several lines; the body ends
+	# at the shortlog ("Name (N):") or the diffstat.
+	awk '/^Subject: / {sub(/^Subject: (\[[^]]*\] )?/, ""); subj = $0; insubj = 1; next}
+	     insubj && /^[ \t]/ {subj = subj $0; next}
+	     insubj {insubj = 0; started = 1; print subj; print ""}
 	     body && /^---$|^[A-Za-z0-9 .-]+ \([0-9]+\):$/ {exit}
-	     started && !body && /^$/ {body=1; next}
-	     /^Subject: /{started=1}
+	     started && !body && /^$/ {body = 1; next}
 	     body {print}' "$cover" >.git/harness-cover
 	git config branch.master.description "$(cat .git/harness-cover)"
 fi
