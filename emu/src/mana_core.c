@@ -388,8 +388,14 @@ static void mana_clear_objects(ManaCore *c)
     c->hwc_resp_pending = false;
     c->hwc_resp_hold = false;
     c->hwc_fence_wq = -1;
-    c->clamp_enabled = false;
-    c->clamp_mbps = 0;
+    /*
+     * The clamp is the vPort's, kept by the host when the driver goes
+     * away; a host that resets the VF across a suspend forgets it.
+     */
+    if (c->clamp_lost_on_teardown) {
+        c->clamp_enabled = false;
+        c->clamp_mbps = 0;
+    }
     c->tx_backpressure = false;
     timer_del(c->hwc_timer);
     timer_del(c->tx_timer);
@@ -897,7 +903,10 @@ static uint32_t mana_msg_set_bw_clamp(ManaCore *c, ManaMsg *m)
     if (enable && (mbps < 100 || mbps % 100 || mbps > c->max_speed_mbps)) {
         return GDMA_STATUS_INVALID;
     }
-    mana_core_set_clamp(c, enable ? mbps : 0);
+    /* Without QoS for the vPort the host has nothing to clamp. */
+    if (!c->qos_unconfigured) {
+        mana_core_set_clamp(c, enable ? mbps : 0);
+    }
     m->resp[0x20] = c->qos_unconfigured;
     return GDMA_STATUS_OK;
 }
@@ -2051,6 +2060,8 @@ void mana_core_reset(ManaCore *c)
 {
     trace_mana_reset();
     mana_clear_objects(c);
+    c->clamp_enabled = false;
+    c->clamp_mbps = 0;
     memset(c->smc, 0, sizeof(c->smc));
     memset(&c->gf, 0, sizeof(c->gf));
     c->next_obj = 0;

@@ -159,6 +159,7 @@ typedef struct ManaCore {
     uint32_t num_indir_ent;
     bool bw_clamp_supported;
     bool qos_unconfigured;
+    bool clamp_lost_on_teardown;
     bool rx_queue_when_full;
 
     /* SMC */
