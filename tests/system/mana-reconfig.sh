@@ -58,6 +58,51 @@ for a in pass drop tx; do
 	fi
 done
 
+# full-page-rx where the layout does not change (MTU 9000: one buffer per
+# page already) or the port is down: the flag is taken, the queues are not
+# re-created and the link does not flap.
+flaps() { cat "/sys/class/net/$NETIF/carrier_changes"; }
+ip link set "$NETIF" mtu 9000
+before=$(flaps)
+if ! out=$(ethtool --set-priv-flags "$NETIF" full-page-rx on 2>&1); then
+	notok full_page_rx_same_layout "$out"
+elif [ "$(flaps)" != "$before" ]; then
+	notok full_page_rx_same_layout "carrier changed $(($(flaps) - before)) times"
+elif ! ethtool --show-priv-flags "$NETIF" | grep -q 'full-page-rx *: on'; then
+	notok full_page_rx_same_layout "flag not reported on"
+else
+	ok full_page_rx_same_layout
+fi
+ethtool --set-priv-flags "$NETIF" full-page-rx off
+ip link set "$NETIF" mtu 1500
+ip link set "$NETIF" down
+if ethtool --set-priv-flags "$NETIF" full-page-rx on &&
+	ip link set "$NETIF" up && reaches &&
+	ethtool --set-priv-flags "$NETIF" full-page-rx off && reaches; then
+	ok full_page_rx_while_down
+else
+	notok full_page_rx_while_down "flag change while down, then up: no traffic"
+fi
+
+# With XDP the MTU limit is what fits one page, but never more than the
+# adapter takes (64K pages fit far more than the adapter's 9000 bytes).
+max_mtu() { ip -j -d link show dev "$NETIF" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["max_mtu"])'; }
+adapter_max=$(max_mtu)
+if ! out=$(python3 "$XDP" attach "$NETIF" pass 2>&1); then
+	notok xdp_max_mtu_within_adapter "attach: $out"
+else
+	xdp_max=$(max_mtu)
+	if ((xdp_max > adapter_max)); then
+		notok xdp_max_mtu_within_adapter "max_mtu $xdp_max with XDP, the adapter takes $adapter_max"
+	elif ip link set "$NETIF" mtu $((adapter_max + 1)) 2>/dev/null; then
+		notok xdp_max_mtu_within_adapter "MTU $((adapter_max + 1)) accepted with XDP"
+	else
+		ok xdp_max_mtu_within_adapter
+	fi
+	ip link set "$NETIF" mtu 1500
+	python3 "$XDP" detach "$NETIF" >/dev/null 2>&1
+fi
+
 cycles=0
 for i in $(seq 20); do
 	modprobe -r mana || break

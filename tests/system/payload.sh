@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Payloads checked end to end through the NIC under test: 16 MiB of random
 # bytes over TCP in each direction (SHA-256 compared) and pings whose reply
-# data ping verifies, at MTU 1500 and 9000. Booted with swiotlb=force (see
-# tests/system.plan), every RX buffer is bounced, so a missing or wrong DMA
-# sync shows up here as corrupted data. KTAP output.
+# data ping verifies, at MTU 1500 and 9000, and on MANA again with one RX
+# buffer per page (full-page-rx). Booted with swiotlb=force at its default
+# size (see tests/system.plan), every RX buffer is bounced, so a missing or
+# wrong DMA sync shows up here as corrupted data, and a driver that maps more
+# than the device writes runs out of bounce buffers. KTAP output.
 # shellcheck disable=SC1091
 . /harness/run/tests/lib/ktap.sh
 R="ip netns exec remote"
@@ -46,18 +48,18 @@ pings() { # pings SIZE: 20 pings with a pattern; every reply back and intact
 		return 1
 	fi
 }
-round() { # round MTU: every check at this MTU on both ends
-	local mtu=$1 why s
+round() { # round MTU [TAG]: every check at this MTU on both ends
+	local mtu=$1 tag=${2:+_$2} why s
 	if ! ip link set "$NETIF" mtu "$mtu" || ! $R ip link set "$RIF" mtu "$mtu"; then
-		notok "mtu_${mtu}_setup" "cannot set MTU $mtu"
+		notok "mtu_${mtu}${tag}_setup" "cannot set MTU $mtu"
 		return
 	fi
 	reaches || echo "# no traffic right after MTU $mtu"
 	for d in rx tx; do
-		if why=$(transfer $d); then ok "tcp_${d}_mtu_$mtu"; else notok "tcp_${d}_mtu_$mtu" "$why"; fi
+		if why=$(transfer $d); then ok "tcp_${d}_mtu_$mtu$tag"; else notok "tcp_${d}_mtu_$mtu$tag" "$why"; fi
 	done
 	for s in 56 $((mtu - 28)) 20000; do
-		if why=$(pings "$s"); then ok "ping_${s}_mtu_$mtu"; else notok "ping_${s}_mtu_$mtu" "$why"; fi
+		if why=$(pings "$s"); then ok "ping_${s}_mtu_$mtu$tag"; else notok "ping_${s}_mtu_$mtu$tag" "$why"; fi
 	done
 }
 
@@ -66,6 +68,15 @@ echo "# kernel command line: $(cat /proc/cmdline)"
 head -c 16M /dev/urandom >$DATA
 round 1500
 round 9000
+if [ "$(ethtool -i "$NETIF" | awk '/^driver:/ {print $2}')" = mana ]; then
+	if ! why=$(ethtool --set-priv-flags "$NETIF" full-page-rx on 2>&1); then
+		notok full_page_rx_on "$why"
+	else
+		round 9000 full_page
+		round 1500 full_page
+		ethtool --set-priv-flags "$NETIF" full-page-rx off
+	fi
+fi
 ip link set "$NETIF" mtu 1500
 $R ip link set "$RIF" mtu 1500
 finish

@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The MANA bandwidth clamp in the states users reach after setting it: a
+# host with no QoS for the port, a lost answer from the host, the driver
+# removed. What the host enforces is read from the emulated NIC itself
+# (tests/lib/hostctl.py), not from the driver. KTAP.
+# Not here: suspend and resume. A system suspend resets the guest's virtio
+# devices, and virtio-9p, which carries this harness, has no freeze/restore:
+# the guest loses its share (QEMU 7.2's virtio-pci cannot report No_Soft_Reset).
+# shellcheck disable=SC1091
+. /harness/run/tests/lib/ktap.sh
+HOSTCTL=/harness/run/tests/lib/hostctl.py
+host() { python3 "$HOSTCTL" "$@"; }
+
+SET_BW_CLAMP=0x2000B
+ERR=/tmp/clamp-state.err
+
+host_clamp() { host qom-get clamp-mbps; }
+speed() { ethtool "$NETIF" 2>/dev/null | awk '/Speed:/ {print $2}'; }
+shaper_set() { netshaper set dev "$NETIF" handle scope netdev bw-max "$1" 2>"$ERR"; }
+shaper_del() { netshaper delete dev "$NETIF" handle scope netdev 2>"$ERR"; }
+reset_host() {
+	host qom-set qos-unconfigured off && host qom-set clamp-lost-on-teardown off &&
+		host qom-set fault-hwc-code 0 && host qom-set fault-hwc-drop off &&
+		host qom-set fault-hwc-count 1 && host qom-set clamp-mbps 0
+}
+wait_link() { # the port is back and passes traffic
+	local _
+	for _ in $(seq 20); do
+		NETIF=$(dev_by_mac)
+		[ -n "$NETIF" ] && reaches && return 0
+		sleep 1
+	done
+	return 1
+}
+
+skip_all_unless_mana
+if ! why=$(reset_host 2>&1); then
+	notok host_channel "cannot reach the emulated NIC through tests/lib/hostctl.py: $why"
+	finish
+	exit
+fi
+trap 'reset_host >/dev/null 2>&1; shaper_del' EXIT
+shaper_del
+
+# 1. The host has no QoS for the port: the clamp is refused with a reason,
+# nothing is left behind, and the port reports the host's speed once the
+# host has QoS again (nothing cached from the refusal).
+host qom-set qos-unconfigured on
+if shaper_set 200mbit; then
+	notok qos_unconfigured_refused "set succeeded; host clamp $(host_clamp)"
+elif ! grep -q "no QoS configured" "$ERR"; then
+	notok qos_unconfigured_refused "error without the reason: $(cat "$ERR")"
+else
+	ok qos_unconfigured_refused
+fi
+if netshaper show dev "$NETIF" handle scope netdev 2>/dev/null | grep -q bw-max; then
+	notok qos_unconfigured_no_shaper "the refused shaper is reported: $(netshaper show dev "$NETIF")"
+else
+	ok qos_unconfigured_no_shaper
+fi
+host qom-set qos-unconfigured off
+s=$(speed)
+[ "$s" = 100000Mb/s ] && ok qos_configured_again_speed ||
+	notok qos_configured_again_speed "ethtool speed '$s', want 100000Mb/s"
+
+# 2. A lost answer to a clamp request: the request waits for the HWC
+# timeout, but ethtool and ip (under RTNL) do not wait with it.
+host qom-set fault-hwc-drop on && host qom-set fault-hwc-code $SET_BW_CLAMP
+shaper_set 300mbit &
+setter=$!
+sleep 2
+t=$SECONDS
+timeout 25 ethtool "$NETIF" >/dev/null 2>&1
+timeout 25 ip link set "$NETIF" mtu 1500
+took=$((SECONDS - t))
+if kill -0 $setter 2>/dev/null && ((took <= 5)); then
+	ok lost_answer_rtnl_free
+else
+	notok lost_answer_rtnl_free "ethtool + ip link took ${took}s while the clamp request waited"
+fi
+wait $setter && notok lost_answer_fails "a request with no answer succeeded" ||
+	ok lost_answer_fails
+host qom-set fault-hwc-code 0
+
+# 3. The driver goes away: the clamp it set goes with it.
+if ! shaper_set 500mbit || [ "$(host_clamp)" != 500 ]; then
+	notok remove_releases_clamp "set: $(cat "$ERR"), host clamp $(host_clamp)"
+else
+	rmmod mana
+	c=$(host_clamp)
+	[ "$c" = 0 ] && ok remove_releases_clamp ||
+		notok remove_releases_clamp "host still clamps to $c Mbps after rmmod"
+	modprobe mana
+	setup_dev && wait_link && ok reload_passes_traffic ||
+		notok reload_passes_traffic "no traffic after modprobe"
+fi
+finish
