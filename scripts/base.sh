@@ -11,18 +11,21 @@ if git -C "$LINUX" rev-parse -q --verify base >/dev/null 2>&1; then
 fi
 
 step "base: $LINUX_PKG $LINUX_PIN"
+log=$BUILD/logs/base.log
 installed=$(dpkg-query -W -f='${Version}' "$LINUX_PKG" 2>/dev/null || true)
 if [ "$installed" != "$LINUX_PIN" ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	versions=$(apt-cache madison "$LINUX_PKG" | awk '{print $3}')
 	if grep -qxF "$LINUX_PIN" <<<"$versions"; then
-		apt-get install -y -qq "$LINUX_PKG=$LINUX_PIN" >/dev/null ||
+		run_step "base: apt-get install $LINUX_PKG=$LINUX_PIN" "$log" \
+			apt-get install -y -q "$LINUX_PKG=$LINUX_PIN" ||
 			die "apt-get install $LINUX_PKG=$LINUX_PIN failed"
 	else
 		newest=$(head -1 <<<"$versions")
 		[ -n "$newest" ] || die "the archive has no $LINUX_PKG; pin another 6.12 in scripts/lib.sh"
 		warn "the archive no longer has $LINUX_PKG $LINUX_PIN; using $newest (update LINUX_PIN in scripts/lib.sh)"
-		apt-get install -y -qq "$LINUX_PKG=$newest" >/dev/null ||
+		run_step "base: apt-get install $LINUX_PKG=$newest" "$log" \
+			apt-get install -y -q "$LINUX_PKG=$newest" ||
 			die "apt-get install $LINUX_PKG=$newest failed"
 		LINUX_PIN=$newest
 	fi
@@ -32,8 +35,8 @@ tarball=$(dpkg -L "$LINUX_PKG" | grep -E '/linux-source-6\.12\.tar\.(xz|gz|bz2)$
 
 rm -rf "$LINUX" "$LINUX.tmp"
 mkdir -p "$LINUX.tmp"
-echo "extracting $tarball"
-tar -xf "$tarball" -C "$LINUX.tmp" --strip-components=1
+run_step "base: extracting $tarball" "$log" tar -xf "$tarball" -C "$LINUX.tmp" --strip-components=1 ||
+	die "cannot extract $tarball into build/linux.tmp: see $log"
 mv "$LINUX.tmp" "$LINUX"
 
 cd "$LINUX"
@@ -66,7 +69,7 @@ else
 fi
 git config core.autocrlf false
 git config gc.auto 0
-git add -A
-git commit -q -m "Linux $LINUX_PIN (Debian $LINUX_PKG)"
-git tag base
+commit_base() { git add -A && git commit -q -m "Linux $LINUX_PIN (Debian $LINUX_PKG)" && git tag base; }
+run_step "base: committing the base tree to git" "$log" commit_base ||
+	die "cannot commit the base in build/linux: see $log"
 echo "base: committed $(git rev-list --count HEAD) commit, $(git ls-files | wc -l) files, tag base"

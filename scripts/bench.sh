@@ -28,15 +28,8 @@ for cfg in $BENCH_CONFIGS; do config_env "$cfg"; done
 mkdir -p "$OUT"
 
 step "bench: build what is missing (QEMU, base and series kernels, userspaces)"
-"$ROOT/scripts/qemu.sh"
-arches=
-for cfg in $BENCH_CONFIGS; do
-	config_env "$cfg"
-	CONFIG=$cfg SERIES=0 "$ROOT/scripts/kernel.sh"
-	CONFIG=$cfg SERIES=1 "$ROOT/scripts/kernel.sh"
-	[[ " $arches " == *" $KARCH "* ]] || arches="$arches $KARCH"
-done
-for a in $arches; do ARCH=$a "$ROOT/scripts/rootfs.sh"; done
+# shellcheck disable=SC2086
+SERIES="0 1" guest_build $BENCH_CONFIGS
 
 # run_guest CONFIG KIND SERIES RINGS: the guest-side benchmark in one guest;
 # its output (BENCH lines) goes to build/bench/CONFIG-KIND.log.
@@ -45,14 +38,12 @@ run_guest() {
 	local args="--rings $rings --mtus $BENCH_MTUS --xdp --cycles $BENCH_CYCLES"
 	args="$args --sizes $BENCH_SIZES --seconds $BENCH_SECONDS --rounds $BENCH_ROUNDS"
 	step "bench: $cfg $kind guest (log: ${log#"$ROOT"/})"
-	local start=$SECONDS
 	if ! CONFIG=$cfg SERIES=$series NIC=mana TIMEOUT=${BENCH_TIMEOUT:-1200} \
 		RUN="python3 /harness/run/tests/bench/rx-bench.py $args" \
-		"$ROOT/scripts/vm.sh" >"$log" 2>&1; then
+		run_step "bench: the $cfg $kind guest runs rx-bench.py" "$log" "$ROOT/scripts/vm.sh"; then
 		warn "$cfg $kind guest did not finish: see $log (its figures are missing below)"
 	fi
 	grep -E '^(BENCH|# )' "$log" | sed 's/^/  /' || true
-	echo "  ($((SECONDS - start))s)"
 }
 
 {

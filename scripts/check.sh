@@ -8,14 +8,9 @@ R=$BUILD/results
 rm -rf "$R"
 mkdir -p "$R"
 total=$SECONDS
-times=()
 stage() { # stage NAME CMD...: run one stage, record its time and verdict
-	local name=$1 t=$SECONDS rc=0
-	shift
-	step "check: $name"
-	"$@" || rc=$?
-	times+=("$(printf '%-8s %4ds  %s' "$name" $((SECONDS - t)) "$([ $rc = 0 ] && echo ok || echo "FAILED ($rc)")")")
-	return $rc
+	step "check: $1"
+	timed "$@"
 }
 fatal() { # a stage nothing can run without
 	echo "FAIL check $1 # $2" >>"$R/setup.txt"
@@ -33,8 +28,7 @@ if [ ! -s "$R/setup.txt" ]; then
 fi
 
 step "check: summary"
-printf '%s\n' "${times[@]}"
-printf '%-8s %4ds\n' total $((SECONDS - total))
+stage_times $total
 cat "$R"/*.txt | grep '^FAIL' || true
 pass=$(cat "$R"/*.txt | grep -c '^PASS' || true)
 fail=$(cat "$R"/*.txt | grep -c '^FAIL' || true)

@@ -4,12 +4,22 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-"$ROOT/scripts/tree.sh" >/dev/null
+configs=${DEMO_CONFIGS:-arm64-64k x86_64}
+total=$SECONDS
+step "demo: build what is missing (packages, kernel tree, QEMU, kernels, guest userspaces)"
+# shellcheck disable=SC2086
+build() { "$ROOT/scripts/tree.sh" && guest_build $configs; }
+timed build build
 mods=$(grep -v '^#' "$ROOT/tests/kunit.list" | xargs)
 n=$(git -C "$BUILD/linux" rev-list --count base..HEAD)
-for cfg in ${DEMO_CONFIGS:-arm64-64k x86_64}; do
+# guest CONFIG: the report of a CONFIG guest (its stdout; the log has the rest)
+guest() { CONFIG=$1 RUN="bash /harness/run/tests/demo-report.sh $mods" "$ROOT/scripts/vm.sh" | tee "$2"; }
+for cfg in $configs; do
 	step "demo: $cfg guest, Linux 6.12 + $n patches of series/"
-	CONFIG=$cfg RUN="bash /harness/run/tests/demo-report.sh $mods" "$ROOT/scripts/vm.sh" 2> >(grep -E '^(error|==|vm:)' >&2)
+	report=$BUILD/demo/$cfg.txt
+	timed "$cfg" run_step "demo: booting the $cfg guest, running the report" "$BUILD/demo/$cfg.log" \
+		guest "$cfg" "$report"
+	cat "$report"
 done
 # RX memory per posted buffer, base vs series, as make bench measured it
 # (a benchmark boots a base and a series guest per config: too long here).
@@ -19,3 +29,5 @@ if [ -f "$BUILD/bench/report.txt" ]; then
 else
 	step "demo: RX memory per posted buffer: not measured yet, run make bench"
 fi
+step "demo: time of each stage"
+stage_times $total

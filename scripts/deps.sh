@@ -31,11 +31,14 @@ for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
 		missing+=("$p")
 done
+log=$BUILD/logs/deps.log
+export DEBIAN_FRONTEND=noninteractive
 if ((${#missing[@]})); then
 	echo "installing: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq || die "apt-get update failed: check the Debian archive is reachable"
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+	run_step "deps: apt-get update" "$log" apt-get update -q ||
+		die "apt-get update failed: check the Debian archive is reachable"
+	run_step -a "deps: installing ${#missing[@]} packages and their dependencies" "$log" \
+		apt-get install -y -q --no-install-recommends "${missing[@]}" ||
 		die "apt-get install failed for: ${missing[*]}"
 fi
 # deb-src entries for the QEMU and iproute2 sources
@@ -53,6 +56,7 @@ Suites: bookworm-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-	apt-get update -qq || die "apt-get update (deb-src) failed"
+	run_step -a "deps: apt-get update (deb-src)" "$log" apt-get update -q ||
+		die "apt-get update (deb-src) failed"
 fi
 echo "deps: ok"

@@ -72,8 +72,9 @@ for a in $todo; do
 		die "iproute2 configure failed for $a: see ${log#"$ROOT"/}"
 	grep -q '^HAVE_MNL:=y' "$b/config.mk" ||
 		die "iproute2 for $a: libmnl not found (scripts/deps.sh installs libmnl-dev:${a/x86_64/amd64})"
-	make -C "$b" -j"$(nproc)" SUBDIRS=lib >>"$log" 2>&1 ||
-		{ grep -E 'error' "$log" | head -20 >&2; die "iproute2 lib build failed for $a: see ${log#"$ROOT"/}"; }
+	run_step -a "iproute2: building its libraries for $a" "$log" \
+		make -C "$b" -j"$(nproc)" SUBDIRS=lib ||
+		die "iproute2 lib build failed for $a: see ${log#"$ROOT"/}"
 	# The new command builds without a warning.
 	make -C "$b" SUBDIRS=netshaper LDFLAGS=-Wl,--as-needed >"$log.netshaper" 2>&1 ||
 		{ grep -E 'error' "$log.netshaper" | head -20 >&2; die "netshaper build failed for $a: see ${log#"$ROOT"/}.netshaper"; }

@@ -31,12 +31,15 @@ if [ -f "$OUT/.harness-built" ] && [ "$(cat "$OUT/.harness-built")" = "$cfgstamp
 fi
 
 if [ ! -f "$OUT/.config" ] || [ "$(cat "$OUT/.harness-config" 2>/dev/null)" != "$cfgstamp" ]; then
-	echo "configuring: allnoconfig + $(for f in $frags; do basename "$f"; done | xargs)"
-	kmake "$OUT" allnoconfig >/dev/null
 	# shellcheck disable=SC2086
-	(cd "$OUT" && KCONFIG_CONFIG=.config "$KSRC/scripts/kconfig/merge_config.sh" \
-		-m -O "$OUT" .config $frags >/dev/null)
-	kmake "$OUT" olddefconfig >/dev/null
+	configure() {
+		kmake "$OUT" allnoconfig &&
+			(cd "$OUT" && KCONFIG_CONFIG=.config "$KSRC/scripts/kconfig/merge_config.sh" \
+				-m -O "$OUT" .config $frags) &&
+			kmake "$OUT" olddefconfig
+	}
+	run_step "kernel: configuring $CONFIG: allnoconfig + $(for f in $frags; do basename "$f"; done | xargs)" \
+		"$OUT/config.log" configure || die "configuring $CONFIG failed: see $OUT/config.log"
 	# Every symbol asked for must have landed; debug extras may not exist
 	# on every arch (KASAN), which is a warning.
 	missing=0
@@ -64,14 +67,15 @@ if [ ! -f "$OUT/.config" ] || [ "$(cat "$OUT/.harness-config" 2>/dev/null)" != "
 fi
 
 if [ -n "${CONFIG_ONLY:-}" ]; then
-	kmake "$OUT" prepare >"$OUT/prepare.log" 2>&1 || die "make prepare failed: see $OUT/prepare.log"
+	run_step "kernel: make prepare" "$OUT/prepare.log" kmake "$OUT" prepare ||
+		die "make prepare failed: see $OUT/prepare.log"
 	echo "kernel: configured and prepared (no build)"
 	exit 0
 fi
 log=$OUT/build.log
-echo "building (W=1, log: ${log#"$ROOT"/})"
 start=$SECONDS
-if ! kmake "$OUT" W=1 "$(basename "$IMAGE")" modules >"$log" 2>&1; then
+if ! run_step -p kbuild_progress "kernel: building $CONFIG (W=1)" "$log" \
+	kmake "$OUT" W=1 "$(basename "$IMAGE")" modules; then
 	grep -E 'error:|Error [0-9]' "$log" | head -20 >&2 || true
 	die "kernel build failed for $CONFIG: see $log"
 fi

@@ -14,6 +14,103 @@ step() { printf '\n== %s ==\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 
+# elapsed SECONDS: "42s", "3m07s"
+elapsed() { if (($1 < 60)); then echo "$1s"; else printf '%dm%02ds\n' $(($1 / 60)) $(($1 % 60)); fi; }
+
+# last_line FILE: FILE's last non-blank line, printable characters only
+last_line() {
+	# shellcheck disable=SC2016 # (sed's $)
+	tail -c 4096 "$1" 2>/dev/null | tr '\r\t' '\n ' | tr -cd '[:print:]\n' |
+		sed -n 's/^ *//; /./h; ${x;p}'
+}
+
+# run_step [-a] [-p FN] WHAT LOG CMD...: one long build step. CMD (a command
+# or a function) runs with its output in LOG (-a: appended); stderr shows
+# WHAT and where LOG is, then while CMD runs its elapsed time, "FN LOG" (a
+# progress count, if given) and LOG's last line: one line rewritten every
+# second on a terminal, a new line every STEP_EVERY (30) seconds otherwise,
+# so that a CI log stays readable. At the end: its time, or on failure the
+# end of LOG and its path. Returns CMD's status. CMD runs in the background,
+# where set -e may be off: a function must chain its commands (&&, || return).
+# A run_step inside CMD passes its status line up (RUN_STEP_STATUS) for the
+# outer one to show, and writes only its first and last lines to LOG.
+run_step() {
+	local append='' probe='' what log pid rc=0 t0=$SECONDS tick=-1 shown=$SECONDS
+	local cols=150 tty='' up=${RUN_STEP_STATUS:-} mine status inner
+	while :; do
+		case "${1:-}" in
+		-a) append=1 && shift ;;
+		-p) probe=$2 && shift 2 ;;
+		*) break ;;
+		esac
+	done
+	what=$1 log=$2
+	shift 2
+	mkdir -p "$(dirname "$log")"
+	[ -n "$append" ] || : >"$log"
+	if [ -t 2 ]; then
+		tty=1
+		cols=$(stty size <&2 2>/dev/null | cut -d' ' -f2)
+		[[ $cols =~ ^[0-9]+$ ]] && ((cols > 20)) || cols=80
+	fi
+	printf '%s (log: %s)\n' "$what" "${log#"$ROOT"/}" >&2
+	mine=$log.status # a nested step's status line (left in build/ if interrupted)
+	: >"$mine"
+	# (Ctrl-C stops CMD too: a background job may start with SIGINT ignored)
+	(
+		trap - INT QUIT
+		RUN_STEP_STATUS=$mine "$@"
+	) >>"$log" 2>&1 </dev/null &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if ((SECONDS != tick)) && { [ -n "$tty$up" ] || ((SECONDS - shown >= ${STEP_EVERY:-30})); }; then
+			tick=$SECONDS
+			status=$(elapsed $((tick - t0)))
+			[ -z "$probe" ] || status+="  $("$probe" "$log" 2>/dev/null)"
+			inner=$(cat "$mine" 2>/dev/null)
+			status+="  ${inner:-$(last_line "$log")}"
+			if [ -n "$tty" ]; then
+				printf '\r\033[K  %s' "${status:0:cols-3}" >&2
+			elif [ -n "$up" ]; then
+				printf '%s: %s\n' "$what" "$status" >"$up"
+			else
+				shown=$tick
+				printf '  %s\n' "${status:0:cols}" >&2
+			fi
+		fi
+		sleep 0.2
+	done
+	wait "$pid" || rc=$?
+	rm -f "$mine"
+	[ -z "$up" ] || : >"$up"
+	[ -z "$tty" ] || printf '\r\033[K' >&2
+	if ((rc == 0)); then
+		printf '  done in %s\n' "$(elapsed $((SECONDS - t0)))" >&2
+	else
+		printf '  FAILED (exit %d) after %s; the end of its log:\n' \
+			$rc "$(elapsed $((SECONDS - t0)))" >&2
+		tail -n 15 "$log" | sed 's/^/  | /' >&2
+		printf '  full log: %s\n' "${log#"$ROOT"/}" >&2
+	fi
+	return $rc
+}
+
+# timed NAME CMD...: run CMD, noting its time and verdict for stage_times
+# (set -e is off in CMD if it is a function: chain its commands).
+STAGE_TIMES=()
+timed() {
+	local name=$1 t=$SECONDS rc=0
+	shift
+	"$@" || rc=$?
+	STAGE_TIMES+=("$(printf '%-10s %4ds  %s' "$name" $((SECONDS - t)) "$([ $rc = 0 ] && echo ok || echo "FAILED ($rc)")")")
+	return $rc
+}
+# stage_times START: each timed stage, and the total since START ($SECONDS)
+stage_times() {
+	printf '%s\n' "${STAGE_TIMES[@]}"
+	printf '%-10s %4ds\n' total $((SECONDS - $1))
+}
+
 CONFIGS="x86_64 arm64-4k arm64-16k arm64-64k"
 
 # config_env NAME: set KARCH, CROSS, IMAGE, QEMU_ARCH and FRAGMENTS for a
@@ -59,16 +156,45 @@ kmake() {
 		KBUILD_BUILD_HOST=series -j"$(nproc)" "$@"
 }
 
+# kbuild_progress LOG: run_step's progress of a kbuild (its CC lines so far)
+kbuild_progress() { echo "$(grep -c '^  CC ' "$1") objects compiled"; }
+
 stamp_of() { sha256sum "$@" | sha256sum | cut -c1-16; }
+
+# guest_build CONFIG...: build what the guests of these configs need and
+# lack: QEMU, their kernels (SERIES and DEBUG as for vm.sh; SERIES may list
+# both, "0 1"), the userspaces of their architectures. Stops at the first
+# failure (also where set -e is off, e.g. under run_step or timed).
+guest_build() {
+	local cfg s arches='' a
+	"$ROOT/scripts/qemu.sh" || return
+	for cfg; do
+		config_env "$cfg"
+		for s in ${SERIES:-1}; do
+			CONFIG=$cfg SERIES=$s DEBUG=${DEBUG:-0} "$ROOT/scripts/kernel.sh" || return
+		done
+		[[ " $arches " == *" $KARCH "* ]] || arches="$arches $KARCH"
+	done
+	for a in $arches; do
+		ARCH=$a "$ROOT/scripts/rootfs.sh" || return
+		ARCH=$a "$ROOT/scripts/iproute2.sh" || return
+	done
+}
 
 # guest_stage STAGE CONFIG GUESTCMD: run GUESTCMD (which prints
 # PASS|FAIL|SKIP lines) in a guest, append its result lines to $RESULTS, and
-# a FAIL when the guest did not run it to the end.
+# a FAIL when the guest did not run it to the end. What the guest needs is
+# built first (once per config), in sight rather than in the guest's log.
+declare -A GUEST_BUILT=()
 guest_stage() { # STAGE CFG CMD [TAG]: run CMD in a CFG guest, collect results
 	local cfg=$2 label=$1-$2${4:+-$4}
 	local out=$BUILD/results/$label.log
+	if [ -z "${GUEST_BUILT[$cfg]:-}" ]; then
+		guest_build "$cfg" || true # vm.sh fails below and says why
+		GUEST_BUILT[$cfg]=1
+	fi
 	CONFIG=$cfg RUN="$3; bash /harness/run/tests/dmesg-check.sh $label" \
-		"$ROOT/scripts/vm.sh" >"$out" 2>&1 || true
+		run_step "$1: the $cfg guest${4:+ ($4)} runs the tests" "$out" "$ROOT/scripts/vm.sh" || true
 	if grep -q '^error: ' "$out"; then
 		echo "FAIL $label vm # $(grep '^error: ' "$out" | head -1)" | tee -a "$RESULTS"
 	fi

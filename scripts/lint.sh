@@ -63,7 +63,8 @@ sparse_count() { # sparse warnings on the objects of the given .c files
 		[ -f "$f" ] && grep -qxF "${f%.c}.o" <<<"$built" && objs+=("${f%.c}.o")
 	done
 	((${#objs[@]})) || { echo 0; return; }
-	if ! kmake "$KOUT" C=2 CHECK=sparse "${objs[@]}" >"$LDIR/sparse.log" 2>&1; then
+	if ! run_step "lint: sparse on ${objs[*]}" "$LDIR/sparse.log" \
+		kmake "$KOUT" C=2 CHECK=sparse "${objs[@]}"; then
 		echo "sparse failed: see $LDIR/sparse.log" >&2
 		echo 999999 # counted as new warnings: the check did not run
 		return
@@ -78,7 +79,8 @@ cocci_count() { # coccicheck reports for a directory, cached by its tree hash
 	local dir=$1 h
 	h=$(git rev-parse "HEAD:$dir" 2>/dev/null) || { echo 0; return; }
 	if [ ! -f "$LDIR/cocci-$h" ]; then
-		if kmake "$KOUT" coccicheck MODE=report M="$dir" J="$(nproc)" >"$LDIR/cocci.log" 2>&1; then
+		if run_step "lint: coccicheck $dir at $(git describe --always --tags)" "$LDIR/cocci.log" \
+			kmake "$KOUT" coccicheck MODE=report M="$dir" J="$(nproc)"; then
 			grep -E "^$dir.*:[0-9]+:" "$LDIR/cocci.log" >"$LDIR/cocci-$h" || true
 		else
 			echo "coccicheck failed on $dir: see $LDIR/cocci.log" >&2
@@ -111,6 +113,7 @@ for c in "${commits[@]}"; do
 	i=$((i + 1))
 	((i >= LINT_FROM)) || continue
 	name=$(printf '%04d %s' $i "$(git log -1 --format=%s "$c" | cut -c1-60)")
+	echo "lint: patch $i/${#commits[@]}: $(git log -1 --format=%s "$c")" >&2
 	mapfile -t files < <(files_of "$c")
 	mapfile -t cfiles < <(printf '%s\n' "${files[@]}" | grep '\.c$' || true)
 	mapfile -t srcs < <(printf '%s\n' "${files[@]}" | grep -E '\.[ch]$' || true)
@@ -123,7 +126,9 @@ for c in "${commits[@]}"; do
 		continue
 	fi
 	result PASS applies "$name" "applies on the previous patch"
-	if CONFIG=$CONFIG "$ROOT/scripts/kernel.sh" >"$LDIR/build-$i.log" 2>&1; then
+	# shellcheck disable=SC2097,SC2098 # (the same value)
+	if CONFIG=$CONFIG run_step "lint: building $CONFIG with patch $i" "$LDIR/build-$i.log" \
+		"$ROOT/scripts/kernel.sh"; then
 		nw=$(wc -l <"$KOUT/new-warnings")
 		if ((nw == 0)); then
 			result PASS build "$name" "$CONFIG W=1 builds, no new warnings"
@@ -197,7 +202,8 @@ base_log() { # config file -> the W=1 log of compiling file at base (once a run)
 		bout=$(kbuild_dir "$cfg" 0 0)
 		[ -f "$bout/.harness-config" ] || CONFIG=$cfg SERIES=0 CONFIG_ONLY=1 "$ROOT/scripts/kernel.sh" >&2
 		rm -f "$bout/${f%.c}.o"
-		(KSRC=$BUILD/linux-base kmake "$bout" W=1 "${f%.c}.o" 2>&1 || true) >"$log"
+		KSRC=$BUILD/linux-base run_step "lint: $f at base ($cfg, W=1)" "$log" \
+			kmake "$bout" W=1 "${f%.c}.o" || true
 	fi
 	echo "$log"
 }
@@ -222,7 +228,8 @@ for cfg in x86_64 arm64-4k arm64-16k; do
 	config_env "$cfg"
 	KOUT=$(kbuild_dir "$cfg" 1 0)
 	if [ "$cfg" = x86_64 ]; then
-		CONFIG=$cfg "$ROOT/scripts/kernel.sh" >"$LDIR/build-$cfg.log" 2>&1 ||
+		CONFIG=$cfg run_step "lint: building $cfg with the series" "$LDIR/build-$cfg.log" \
+			"$ROOT/scripts/kernel.sh" ||
 			{ result FAIL build "$series_name" "$cfg does not build: see $KOUT/build.log"; continue; }
 		what="full build"
 	else
@@ -230,9 +237,11 @@ for cfg in x86_64 arm64-4k arm64-16k; do
 			result PASS build "$series_name" "$cfg: the series changes no C file"
 			continue
 		fi
-		CONFIG=$cfg CONFIG_ONLY=1 "$ROOT/scripts/kernel.sh" >"$LDIR/build-$cfg.log" 2>&1 ||
+		CONFIG=$cfg CONFIG_ONLY=1 run_step "lint: configuring $cfg" "$LDIR/build-$cfg.log" \
+			"$ROOT/scripts/kernel.sh" ||
 			{ result FAIL build "$series_name" "$cfg does not configure: see $LDIR/build-$cfg.log"; continue; }
-		kmake "$KOUT" W=1 "${dirs[@]/%//}" >"$KOUT/build.log" 2>&1 ||
+		run_step -p kbuild_progress "lint: building ${dirs[*]} for $cfg (W=1)" "$KOUT/build.log" \
+			kmake "$KOUT" W=1 "${dirs[@]/%//}" ||
 			{ result FAIL build "$series_name" "$cfg: ${dirs[*]} do not build: see $KOUT/build.log"; continue; }
 		"$ROOT/scripts/warnings.py" update "$KOUT/warnings.json" "$KOUT/build.log" "$KSRC" >/dev/null
 		what="build of ${dirs[*]}"
@@ -247,7 +256,7 @@ for cfg in x86_64 arm64-4k arm64-16k; do
 done
 
 # Generated netlink code must match its YAML spec.
-if tools/net/ynl/ynl-regen.sh -f >"$LDIR/ynl-regen.log" 2>&1 &&
+if run_step "lint: regenerating the YNL code" "$LDIR/ynl-regen.log" tools/net/ynl/ynl-regen.sh -f &&
 	[ -z "$(git status --porcelain --untracked-files=no)" ]; then
 	result PASS ynl-regen "$series_name" "regenerating from Documentation/netlink/specs leaves no diff"
 else

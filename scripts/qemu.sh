@@ -21,12 +21,20 @@ step "qemu: Debian QEMU 7.2 source"
 if [ ! -f "$SRC/.harness-pristine" ]; then
 	rm -rf "$Q"
 	mkdir -p "$Q/dl"
-	(cd "$Q/dl" && apt-get source -qq --download-only qemu >/dev/null 2>&1) ||
+	# (run_step runs these functions in a subshell: their cd stays there)
+	download() { cd "$Q/dl" && apt-get source -q --download-only qemu; }
+	pristine() {
+		cd "$SRC" && git init -q && git add -A &&
+			git -c user.name=h -c user.email=h@h commit -qm pristine
+	}
+	run_step "qemu: downloading Debian's QEMU source" "$Q/source.log" download ||
 		die "apt-get source qemu failed: deb-src entries are needed (scripts/deps.sh adds them)"
-	dpkg-source -x "$Q"/dl/qemu_*.dsc "$SRC" >/dev/null || die "dpkg-source -x failed"
+	run_step -a "qemu: unpacking it (dpkg-source -x)" "$Q/source.log" \
+		dpkg-source -x "$Q"/dl/qemu_*.dsc "$SRC" || die "dpkg-source -x failed"
 	# The dfsg source has no prebuilt firmware: do not unpack the edk2 blobs.
 	sed -i 's/^    unpack_edk2_blobs = bzip2.found()/    unpack_edk2_blobs = false/' "$SRC/meson.build"
-	(cd "$SRC" && git init -q && git add -A && git -c user.name=h -c user.email=h@h commit -qm pristine)
+	run_step -a "qemu: committing the pristine source to git" "$Q/source.log" pristine ||
+		die "cannot commit the QEMU source to git in build/qemu/src"
 	touch "$SRC/.harness-pristine"
 fi
 
@@ -58,19 +66,21 @@ printf '%s\n%s\n' "$devices_arm" "$extra" >"$SRC/configs/devices/aarch64-softmmu
 
 mkdir -p "$OBJ"
 if [ ! -f "$OBJ/build.ninja" ]; then
-	echo "qemu: configuring"
-	(cd "$OBJ" && "$SRC/configure" --target-list=x86_64-softmmu,aarch64-softmmu \
-		--without-default-devices --without-default-features \
-		--enable-tcg --enable-kvm --enable-fdt=system --enable-virtfs \
-		--enable-cap-ng --enable-attr --disable-docs --disable-install-blobs \
-		--disable-werror --cc="ccache gcc" --host-cc="ccache gcc" \
-		--extra-cflags=-g0 >"$Q/configure.log" 2>&1) ||
+	configure() {
+		cd "$OBJ" && "$SRC/configure" --target-list=x86_64-softmmu,aarch64-softmmu \
+			--without-default-devices --without-default-features \
+			--enable-tcg --enable-kvm --enable-fdt=system --enable-virtfs \
+			--enable-cap-ng --enable-attr --disable-docs --disable-install-blobs \
+			--disable-werror --cc="ccache gcc" --host-cc="ccache gcc" \
+			--extra-cflags=-g0
+	}
+	run_step "qemu: configuring" "$Q/configure.log" configure ||
 		die "QEMU configure failed: see build/qemu/configure.log"
 fi
-echo "qemu: building (log: build/qemu/build.log)"
 start=$SECONDS
-ninja -C "$OBJ" -j"$(nproc)" qemu-system-x86_64 qemu-system-aarch64 >"$Q/build.log" 2>&1 ||
-	{ grep -E 'error|Error' "$Q/build.log" | head -20 >&2; die "QEMU build failed: see build/qemu/build.log"; }
+run_step "qemu: building qemu-system-x86_64 and qemu-system-aarch64" "$Q/build.log" \
+	ninja -C "$OBJ" -j"$(nproc)" qemu-system-x86_64 qemu-system-aarch64 ||
+	{ grep -E '(error|Error):|^FAILED: ' "$Q/build.log" | head -20 >&2; die "QEMU build failed: see build/qemu/build.log"; }
 nwarn=$(grep -c 'warning:' "$Q/build.log" || true)
 echo "qemu: built in $((SECONDS - start))s, $nwarn warnings"
 echo "$stamp" >"$Q/.stamp"

@@ -41,19 +41,19 @@ findmnt -rno TARGET | grep -q "^$dir/" &&
 	die "something is mounted under ${dir#"$ROOT"/} (an interrupted mmdebstrap?): unmount it first"
 rm -rf --one-file-system "$dir"
 mkdir -p "$dir"
-mmdebstrap --quiet --variant=minbase --architectures="$DARCH" \
+run_step "rootfs: mmdebstrap $DARCH" "$BUILD/rootfs/$ARCH.log" mmdebstrap --variant=minbase --architectures="$DARCH" \
 	--include="$(echo $PACKAGES | tr ' ' ,)" \
 	--dpkgopt='path-exclude=/usr/share/doc/*' \
 	--dpkgopt='path-exclude=/usr/share/man/*' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' \
 	--dpkgopt='path-exclude=/usr/share/info/*' \
-	bookworm "$dir" "$MIRROR" >"$BUILD/rootfs/$ARCH.log" 2>&1 ||
+	bookworm "$dir" "$MIRROR" ||
 	die "mmdebstrap failed: see build/rootfs/$ARCH.log"
 rm -rf "$dir"/var/cache/apt/* "$dir"/var/lib/apt/lists/*
 mkdir -p "$dir"/root/linux "$dir"/harness "$dir"/lib/modules
-echo "rootfs: packing $(du -sh "$dir" | cut -f1)"
-(cd "$dir" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet | gzip -1 >"$OUT.tmp")
+pack() { (cd "$dir" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet | gzip -1 >"$OUT.tmp") && rm -rf "$dir"; }
+written() { echo "$(du -h "$OUT.tmp" | cut -f1) written"; }
+run_step -p written "rootfs: packing $(du -sh "$dir" | cut -f1)" "$BUILD/rootfs/$ARCH.pack.log" pack || die "cannot pack $dir"
 mv "$OUT.tmp" "$OUT"
 echo "$stamp" >"$OUT.stamp"
-rm -rf "$dir"
 echo "rootfs: $(du -h "$OUT" | cut -f1) ${OUT#"$ROOT"/}"

@@ -51,12 +51,18 @@ if [ -f "$cover" ]; then
 	git config branch.master.description "$(cat .git/harness-cover)"
 fi
 
-for p in "${patches[@]}"; do
-	if ! git am -q --committer-date-is-author-date "$p" >/tmp/harness-am.log 2>&1; then
-		git am --abort >/dev/null 2>&1 || true
-		cat /tmp/harness-am.log >&2
-		die "series/$(basename "$p") does not apply (build/linux reset to base + the patches before it)"
-	fi
-done
+apply_series() { # git am each patch; the last line names the one that fails
+	local p
+	for p in "${patches[@]}"; do
+		if ! git am -q --committer-date-is-author-date "$p"; then
+			git am --abort >/dev/null 2>&1 || true
+			echo "series/$(basename "$p") does not apply"
+			return 1
+		fi
+	done
+}
+log=$BUILD/logs/tree.log
+run_step "tree: git am ${#patches[@]} patches" "$log" apply_series ||
+	die "$(tail -1 "$log") (build/linux reset to base + the patches before it)"
 echo "$want $(git rev-parse HEAD)" >"$stampf"
 echo "tree: applied ${#patches[@]} patches"

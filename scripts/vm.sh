@@ -15,12 +15,7 @@ KOUT=$(kbuild_dir "$CONFIG" "$SERIES" "$DEBUG")
 KSRC=$(ksrc_dir "$SERIES")
 
 # Build what is missing (progress to stderr: stdout is the command's output).
-{
-	"$ROOT/scripts/qemu.sh"
-	CONFIG=$CONFIG SERIES=$SERIES DEBUG=$DEBUG "$ROOT/scripts/kernel.sh"
-	ARCH=$KARCH "$ROOT/scripts/rootfs.sh"
-	ARCH=$KARCH "$ROOT/scripts/iproute2.sh"
-} >&2
+guest_build "$CONFIG" >&2
 
 QEMU=$BUILD/qemu/build/qemu-system-$QEMU_ARCH
 name=$CONFIG

@@ -7,6 +7,8 @@ set -euo pipefail
 [ -d "$BUILD/linux/.git" ] || "$ROOT/scripts/base.sh"
 if [ ! -e "$BUILD/linux-base/.git" ]; then
 	git -C "$BUILD/linux" worktree prune
-	git -C "$BUILD/linux" worktree add -q --detach "$BUILD/linux-base" base
+	run_step "worktree: checking out build/linux-base at base" "$BUILD/logs/worktree-base.log" \
+		git -C "$BUILD/linux" worktree add -q --detach "$BUILD/linux-base" base ||
+		die "git worktree add build/linux-base failed"
 	echo "worktree: build/linux-base at base"
 fi
