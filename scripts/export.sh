@@ -37,8 +37,7 @@ else
 		' "$ROOT"/series/*.patch
 	done < <(git log --format='%an%x09%ae' base..HEAD | sort -u)
 fi
-mapfile -t patches < <(find "$ROOT/series" -maxdepth 1 -name '*.patch' ! -name '0000-cover-letter.patch' | sort)
-# by name and content only: a checkout at another path has the same series
-want=$( (echo series; for p in "${patches[@]}"; do basename "$p"; sha256sum <"$p"; done) | sha256sum | cut -c1-16)
+mapfile -t patches < <(series_patches)
+want=$(series_stamp "${patches[@]}")
 echo "$want $(git rev-parse HEAD)" >.git/harness-series
 ls "$ROOT/series"

@@ -161,6 +161,12 @@ kbuild_progress() { echo "$(grep -c '^  CC ' "$1") objects compiled"; }
 
 stamp_of() { sha256sum "$@" | sha256sum | cut -c1-16; }
 
+# The patches of series/ (cover letter excluded), in order, and their stamp:
+# by name and content only, so that a checkout at another path (a worktree
+# sharing build/linux) has the same series.
+series_patches() { find "$ROOT/series" -maxdepth 1 -name '*.patch' ! -name '0000-cover-letter.patch' 2>/dev/null | sort; }
+series_stamp() { (echo series; for p in "$@"; do basename "$p"; sha256sum <"$p"; done) | sha256sum | cut -c1-16; }
+
 # guest_build CONFIG...: build what the guests of these configs need and
 # lack: QEMU, their kernels (SERIES and DEBUG as for vm.sh; SERIES may list
 # both, "0 1"), the userspaces of their architectures. Stops at the first

@@ -8,9 +8,8 @@ set -euo pipefail
 LINUX=$BUILD/linux
 cd "$LINUX"
 
-mapfile -t patches < <(find "$ROOT/series" -maxdepth 1 -name '*.patch' ! -name '0000-cover-letter.patch' 2>/dev/null | sort)
-# by name and content only: a checkout at another path has the same series
-want=$( (echo series; for p in "${patches[@]}"; do basename "$p"; sha256sum <"$p"; done) | sha256sum | cut -c1-16)
+mapfile -t patches < <(series_patches)
+want=$(series_stamp "${patches[@]}")
 stampf=.git/harness-series
 read -r have_series have_head 2>/dev/null <"$stampf" || { have_series=none; have_head=none; }
 head=$(git rev-parse HEAD)
