@@ -61,8 +61,11 @@ else
 fi
 host qom-set qos-unconfigured off
 s=$(speed)
-[ "$s" = 100000Mb/s ] && ok qos_configured_again_speed ||
+if [ "$s" = 100000Mb/s ]; then
+	ok qos_configured_again_speed
+else
 	notok qos_configured_again_speed "ethtool speed '$s', want 100000Mb/s"
+fi
 
 # 2. A lost answer to a clamp request: the request waits for the HWC
 # timeout, but ethtool and ip (under RTNL) do not wait with it.
@@ -79,8 +82,11 @@ if kill -0 $setter 2>/dev/null && ((took <= 5)); then
 else
 	notok lost_answer_rtnl_free "ethtool + ip link took ${took}s while the clamp request waited"
 fi
-wait $setter && notok lost_answer_fails "a request with no answer succeeded" ||
+if wait $setter; then
+	notok lost_answer_fails "a request with no answer succeeded"
+else
 	ok lost_answer_fails
+fi
 host qom-set fault-hwc-code 0
 
 # 3. The driver goes away: the clamp it set goes with it.
@@ -89,10 +95,16 @@ if ! shaper_set 500mbit || [ "$(host_clamp)" != 500 ]; then
 else
 	rmmod mana
 	c=$(host_clamp)
-	[ "$c" = 0 ] && ok remove_releases_clamp ||
+	if [ "$c" = 0 ]; then
+		ok remove_releases_clamp
+	else
 		notok remove_releases_clamp "host still clamps to $c Mbps after rmmod"
+	fi
 	modprobe mana
-	setup_dev && wait_link && ok reload_passes_traffic ||
+	if setup_dev && wait_link; then
+		ok reload_passes_traffic
+	else
 		notok reload_passes_traffic "no traffic after modprobe"
+	fi
 fi
 finish
