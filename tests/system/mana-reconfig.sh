@@ -64,7 +64,9 @@ done
 flaps() { cat "/sys/class/net/$NETIF/carrier_changes"; }
 ip link set "$NETIF" mtu 9000
 before=$(flaps)
-if ! out=$(ethtool --set-priv-flags "$NETIF" full-page-rx on 2>&1); then
+if (($(getconf PAGESIZE) > 16384)); then
+	skip full_page_rx_same_layout "$(getconf PAGESIZE)-byte pages: 9000-byte buffers still share pages, so full-page-rx always changes the layout"
+elif ! out=$(ethtool --set-priv-flags "$NETIF" full-page-rx on 2>&1); then
 	notok full_page_rx_same_layout "$out"
 elif [ "$(flaps)" != "$before" ]; then
 	notok full_page_rx_same_layout "carrier changed $(($(flaps) - before)) times"
