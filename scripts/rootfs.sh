@@ -56,6 +56,7 @@ prefs=$BUILD/rootfs/$ARCH.pref
 	printf 'Package: %s\nPin: release n=sid\nPin-Priority: 990\n' "$SID_PACKAGES"
 } >"$prefs"
 # The archive here may be a dated snapshot whose sid Release has expired.
+# shellcheck disable=SC2016 # $1 is the hook's argument, expanded by mmdebstrap's shell
 run_step "rootfs: mmdebstrap $DARCH" "$BUILD/rootfs/$ARCH.log" mmdebstrap --variant=minbase --architectures="$DARCH" \
 	--aptopt='Acquire::Check-Valid-Until "false"' \
 	--setup-hook='mkdir -p "$1/etc/apt/preferences.d"' \
