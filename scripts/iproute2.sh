@@ -1,8 +1,10 @@
 #!/bin/bash
-# Debian bookworm's iproute2 source + iproute2/patches (the netshaper
-# command), built for the guests: [ARCH=x86_64|arm64] (default: both) ->
-# build/overlay/<arch>/iproute2.cpio.gz with /usr/sbin/netshaper and its
-# man page, which scripts/vm.sh appends to the guest's initramfs.
+# Debian's iproute2 source (sid, >= 7.3) + iproute2/patches (additions to
+# upstream's netshaper command), built for the guests: [ARCH=x86_64|arm64]
+# (default: both) -> build/overlay/<arch>/iproute2.cpio.gz with
+# /usr/sbin/netshaper and its man page, which scripts/vm.sh appends to the
+# guest's initramfs (/usr/sbin comes before Debian's /usr/bin in PATH).
+# Without patches the overlay is empty: the guests run Debian's netshaper.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -10,6 +12,8 @@ I=$BUILD/iproute2
 SRC=$I/src
 PATCHES=$ROOT/iproute2/patches
 ARCHES=${ARCH:-x86_64 arm64}
+SUITE=sid
+MIN_VERSION=7.3
 
 patch_files() { find "$PATCHES" -name '*.patch' 2>/dev/null | sort; }
 stamp=$( (cat "$0"; for f in $(patch_files); do basename "$f"; cat "$f"; done) | sha256sum | cut -c1-16)
@@ -26,15 +30,40 @@ if [ -z "$todo" ]; then
 	echo "iproute2: up to date"
 	exit 0
 fi
+if [ -z "$(patch_files)" ]; then
+	for a in $todo; do
+		out=$BUILD/overlay/$a/iproute2.cpio.gz
+		mkdir -p "$(dirname "$out")"
+		cpio -o -H newc --quiet </dev/null | gzip -1 >"$out.tmp"
+		mv "$out.tmp" "$out"
+		echo "$stamp" >"$out.stamp"
+	done
+	echo "iproute2: no iproute2/patches: the guests run Debian's netshaper as it is (empty overlay)"
+	exit 0
+fi
 "$ROOT/scripts/deps.sh" >/dev/null
 
 step "iproute2: Debian source + iproute2/patches"
-if ! git -C "$SRC" rev-parse -q --verify pristine >/dev/null 2>&1; then
+# a tree of an older source (bookworm's 6.1) is fetched again
+have=$(git -C "$SRC" log -1 --format=%s pristine 2>/dev/null | sed -n 's/^Debian iproute2 \(.*\) source$/\1/p')
+if [ -z "$have" ] || ! dpkg --compare-versions "$have" ge "$MIN_VERSION"; then
 	rm -rf "$I/dl" "$SRC"
-	mkdir -p "$I/dl"
-	(cd "$I/dl" && apt-get source -qq --download-only iproute2 >/dev/null 2>&1) ||
-		die "apt-get source iproute2 failed: deb-src entries are needed (scripts/deps.sh adds them)"
+	# sid's source, without touching the host's apt sources or state
+	apt=$I/apt
+	mkdir -p "$I/dl" "$apt/lists/partial" "$apt/cache"
+	uri=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $SUITE main" >"$apt/sources.list"
+	A=(-o Dir::Etc::sourcelist="$apt/sources.list" -o Dir::Etc::sourceparts=/dev/null
+		-o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache"
+		-o Acquire::Check-Valid-Until=false)
+	apt-get "${A[@]}" update -qq >"$I/apt.log" 2>&1 ||
+		die "apt-get update for $SUITE's sources failed: see build/iproute2/apt.log"
+	(cd "$I/dl" && apt-get "${A[@]}" source -qq --download-only iproute2) >>"$I/apt.log" 2>&1 ||
+		die "apt-get source iproute2 ($SUITE) failed: see build/iproute2/apt.log"
 	dsc=$(ls "$I"/dl/iproute2_*.dsc)
+	v=$(basename "$dsc" .dsc)
+	dpkg --compare-versions "${v#iproute2_}" ge "$MIN_VERSION" ||
+		die "Debian's iproute2 source in $SUITE is ${v#iproute2_}, the patches need >= $MIN_VERSION"
 	dpkg-source -x "$dsc" "$SRC" >"$I/dpkg-source.log" 2>&1 ||
 		die "dpkg-source -x iproute2 failed: see build/iproute2/dpkg-source.log"
 	ver=$(basename "$dsc" .dsc)
