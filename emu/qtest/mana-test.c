@@ -1011,9 +1011,10 @@ static void fuzz_one(Mana *m, GRand *rnd, Wq *sq, Wq *rq, uint64_t scratch)
 static void test_fuzz(void)
 {
     const char *env = g_getenv("MANA_FUZZ_SECONDS");
-    double secs = env ? g_ascii_strtod(env, NULL) : 5;
+    double secs = env && *env ? g_ascii_strtod(env, NULL) : 5;
     const char *seed_env = g_getenv("MANA_FUZZ_SEED");
-    guint32 seed = seed_env ? strtoul(seed_env, NULL, 0) : g_random_int();
+    guint32 seed = seed_env && *seed_env ? strtoul(seed_env, NULL, 0)
+                                         : g_random_int();
     GRand *rnd = g_rand_new_with_seed(seed);
     gint64 end = g_get_monotonic_time() + (gint64)(secs * G_USEC_PER_SEC);
     uint64_t n = 0, rounds = 0;
