@@ -7,7 +7,7 @@ export BENCH_CONFIGS BENCH_SECONDS BENCH_ROUNDS BENCH_SIZES BENCH_MTUS BENCH_RIN
 .PHONY: help deps tree export kernel qemu qtest rootfs iproute2 vm lint kunit system check demo bench
 help:
 	@echo "make demo                 build what is missing, boot the guests, show what the series does"
-	@echo "make check                lint + kunit + system tests; ends with 'N passed, N failed'"
+	@echo "make check                lint + qtest + kunit + system tests; ends with 'N passed, N failed'"
 	@echo "make tree                 build/linux = Debian linux-source-6.12 (tag base) + series/"
 	@echo "make export               build/linux base..HEAD -> series/"
 	@echo "make kernel CONFIG=<name> [DEBUG=1] [SERIES=0]   configs: x86_64 arm64-4k arm64-16k arm64-64k"

@@ -5,6 +5,7 @@
 #   MANA_FUZZ_SECONDS  duration of the randomized case per target (default 5)
 #   MANA_FUZZ_SEED   seed of the randomized case (default: random, printed)
 #   QTEST_ONLY       run only this test path, e.g. /x86_64/mana/probe
+#   QTEST_RESULTS    append PASS/FAIL lines to this file (make check)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -37,6 +38,12 @@ for arch in ${QTEST_ARCHES:-x86_64 aarch64}; do
 		rc=$?
 	fi
 	grep -E '^(ok|not ok|# fuzz)' "$log" || true
+	if [ -n "${QTEST_RESULTS:-}" ]; then
+		# make check's format: one PASS/FAIL line per case
+		sed -nE 's|^ok [0-9]+ (/[^ ]*).*|PASS qtest \1|p; s|^not ok [0-9]+ (/[^ ]*).*|FAIL qtest \1|p' \
+			"$log" >>"$QTEST_RESULTS"
+		[ "$rc" = 0 ] || echo "FAIL qtest /$arch # mana-test exited with $rc: see $log" >>"$QTEST_RESULTS"
+	fi
 	npass=$(grep -c '^ok' "$log" || true)
 	nfail=$(grep -c '^not ok' "$log" || true)
 	if [ "$rc" != 0 ] || [ "$nfail" != 0 ] || [ "$npass" = 0 ]; then
