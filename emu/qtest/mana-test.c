@@ -12,6 +12,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qemu/cutils.h"
 #include "libqtest.h"
 #include "qapi/qmp/qdict.h"
 #include "qapi/qmp/qstring.h"
@@ -900,7 +901,8 @@ static void test_long_delay(void)
     hwc_send_nowait(m, b, sizeof(b));
     qtest_clock_step(mc->qts, 4900 * 1000 * 1000ll);
     qtest_memread(mc->qts, m->resp, m->r, 0x20);
-    g_assert_cmphex((uint32_t)ldl_le_p(m->r + 4), ==, 0xeeeeeeee);    /* not yet */
+    /* not answered yet */
+    g_assert_cmphex((uint32_t)ldl_le_p(m->r + 4), ==, 0xeeeeeeee);
     qtest_clock_step(mc->qts, 200 * 1000 * 1000ll);
     qtest_memread(mc->qts, m->resp, m->r, 0x20);
     g_assert_cmphex(ldl_le_p(m->r + 4), ==, GDMA_QUERY_HWC_TIMEOUT);
@@ -926,6 +928,12 @@ static void test_rate_window(void)
 /* ------------------------------------------------------------------ */
 /* Randomized: guest-controlled values at random, QEMU must stay alive */
 
+/* The message codes the device implements (others are just unsupported) */
+static const uint32_t fuzz_codes[] = {
+    2, 3, 4, 10, 12, 13, 25, 27, 84, 0x20001, 0x20002, 0x20003, 0x20004,
+    0x20005, 0x20006, 0x20007, 0x20008, 0x2000a, 0x2000b,
+};
+
 static void fuzz_one(Mana *m, GRand *rnd, Wq *sq, Wq *rq, uint64_t scratch)
 {
     Machine *mc = m->mc;
@@ -948,10 +956,8 @@ static void fuzz_one(Mana *m, GRand *rnd, Wq *sq, Wq *rq, uint64_t scratch)
         for (i = 0; i < sizeof(b); i++) {
             b[i] = g_rand_int(rnd);
         }
-        stl_le_p(b + 4, (const uint32_t[]){ 2, 3, 4, 10, 12, 13, 25, 27,
-            84, 0x20001, 0x20002, 0x20003, 0x20004, 0x20005, 0x20006,
-            0x20007, 0x20008, 0x2000a, 0x2000b }[g_rand_int_range(rnd, 0,
-                                                                   19)]);
+        stl_le_p(b + 4, fuzz_codes[g_rand_int_range(rnd, 0,
+                                                    ARRAY_SIZE(fuzz_codes))]);
         if (g_rand_boolean(rnd)) {
             stq_le_p(b + 0x28, VPORT);
         }
@@ -1013,11 +1019,20 @@ static void test_fuzz(void)
     const char *env = g_getenv("MANA_FUZZ_SECONDS");
     double secs = env && *env ? g_ascii_strtod(env, NULL) : 5;
     const char *seed_env = g_getenv("MANA_FUZZ_SEED");
-    guint32 seed = seed_env && *seed_env ? strtoul(seed_env, NULL, 0)
-                                         : g_random_int();
-    GRand *rnd = g_rand_new_with_seed(seed);
-    gint64 end = g_get_monotonic_time() + (gint64)(secs * G_USEC_PER_SEC);
+    unsigned long seed_val = 0;
     uint64_t n = 0, rounds = 0;
+    guint32 seed;
+    GRand *rnd;
+    gint64 end;
+
+    if (seed_env && *seed_env) {
+        g_assert(qemu_strtoul(seed_env, NULL, 0, &seed_val) == 0);
+        seed = seed_val;
+    } else {
+        seed = g_random_int();
+    }
+    rnd = g_rand_new_with_seed(seed);
+    end = g_get_monotonic_time() + (gint64)(secs * G_USEC_PER_SEC);
 
     g_test_message("fuzz seed %u (MANA_FUZZ_SEED), %.0f s "
                    "(MANA_FUZZ_SECONDS)", seed, secs);
