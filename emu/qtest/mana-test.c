@@ -863,6 +863,34 @@ static void test_bad_tx(void)
     teardown(mc, m);
 }
 
+/* A DMA that fails (own BAR, nothing mapped) gives an error completion. */
+static void test_bad_dma(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint64_t fa;
+    uint32_t eq;
+    uint8_t frame[64] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    g_autofree char *st = NULL;
+    Wq sq;
+
+    setup(NULL, &mc, &m);
+    eq = new_eq(m, 1, NULL);
+    create_wq(m, WQ_SQ, eq, &sq);
+    tx_post(m, &sq, m->bar0_addr, 64, 0);                 /* own BAR0 */
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_INVALID_OOB);
+    tx_post(m, &sq, 0x7f00000000ull, 64, 0);              /* nothing there */
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_INVALID_OOB);
+    fa = gmem(mc, PAGE);
+    qtest_memwrite(mc->qts, fa, frame, sizeof(frame));
+    tx_post(m, &sq, fa, sizeof(frame), 0);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_OKAY);
+    st = qom_get_str(mc, "/machine/peripheral/mana0", "stats");
+    g_assert(strstr(st, "dma: errors 2\n"));
+    hwc_ping(m);
+    teardown(mc, m);
+}
+
 static void test_bad_props(void)
 {
     Machine *mc;
@@ -1076,6 +1104,7 @@ int main(int argc, char **argv)
     qtest_add_func("mana/bad-establish", test_bad_establish);
     qtest_add_func("mana/bad-rss", test_bad_rss);
     qtest_add_func("mana/bad-tx", test_bad_tx);
+    qtest_add_func("mana/bad-dma", test_bad_dma);
     qtest_add_func("mana/bad-props", test_bad_props);
     qtest_add_func("mana/long-delay", test_long_delay);
     qtest_add_func("mana/rate-window", test_rate_window);
