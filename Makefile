@@ -1,16 +1,18 @@
 # Entry points only: each target runs one script in scripts/.
 # Variables are passed through the environment (CONFIG, SERIES, DEBUG, ARCH, ...).
 export CONFIG SERIES DEBUG ARCH NIC TIMEOUT APPEND QEMU_EXTRA FORCE LINUX_TREE
+export MANA_FUZZ_SECONDS MANA_FUZZ_SEED QTEST_ARCHES QTEST_ONLY
 export BENCH_CONFIGS BENCH_SECONDS BENCH_ROUNDS BENCH_SIZES BENCH_MTUS BENCH_RINGS BENCH_CYCLES BENCH_TIMEOUT
 
-.PHONY: help deps tree export kernel qemu rootfs iproute2 vm lint kunit system check demo bench
+.PHONY: help deps tree export kernel qemu qtest rootfs iproute2 vm lint kunit system check demo bench
 help:
 	@echo "make demo                 build what is missing, boot the guests, show what the series does"
-	@echo "make check                lint + kunit + system tests; ends with 'N passed, N failed'"
+	@echo "make check                lint + qtest + kunit + system tests; ends with 'N passed, N failed'"
 	@echo "make tree                 build/linux = Debian linux-source-6.12 (tag base) + series/"
 	@echo "make export               build/linux base..HEAD -> series/"
 	@echo "make kernel CONFIG=<name> [DEBUG=1] [SERIES=0]   configs: x86_64 arm64-4k arm64-16k arm64-64k"
 	@echo "make qemu                 QEMU 7.2 (x86_64 + aarch64) with the MANA model from emu/"
+	@echo "make qtest                the MANA model's qtest (x86_64 + aarch64); MANA_FUZZ_SECONDS=N for the randomized case"
 	@echo "make rootfs ARCH=x86_64|arm64"
 	@echo "make iproute2 [ARCH=x86_64|arm64]   Debian iproute2 + iproute2/patches: the netshaper command for the guests"
 	@echo "make vm CONFIG=<name> [SERIES=0] [DEBUG=1] [RUN='<cmd>']"
@@ -24,6 +26,7 @@ tree:   ; @scripts/tree.sh
 export: ; @scripts/export.sh
 kernel: ; @scripts/kernel.sh
 qemu:   ; @scripts/qemu.sh
+qtest:  ; @scripts/qtest.sh
 rootfs: ; @scripts/rootfs.sh
 iproute2: ; @scripts/iproute2.sh
 # RUN is passed unexpanded, so '$$NETIF' in it reaches the guest's shell.

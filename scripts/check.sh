@@ -1,5 +1,5 @@
 #!/bin/bash
-# make check: lint + kunit + system tests, with the time of each stage, ending
+# make check: lint + qtest + kunit + system tests, with the time of each stage, ending
 # with the line "N passed, N failed".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -23,6 +23,7 @@ stage rootfs bash -c 'ARCH=x86_64 scripts/rootfs.sh && ARCH=arm64 scripts/rootfs
 	fatal rootfs "guest userspace could not be built"
 if [ ! -s "$R/setup.txt" ]; then
 	stage lint scripts/lint.sh
+	stage qtest env QTEST_RESULTS="$R/qtest.txt" scripts/qtest.sh
 	stage kunit scripts/kunit.sh
 	stage system scripts/system.sh
 fi

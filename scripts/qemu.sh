@@ -55,6 +55,9 @@ extra=
 if [ -d "$ROOT/emu/src" ]; then
 	echo "qemu: adding emu/ (MANA device model)"
 	cp "$ROOT"/emu/src/* "$SRC/hw/net/"
+	# The qtest (emu/qtest/) is built and run by scripts/qtest.sh; meson
+	# needs the file at configure time.
+	cp "$ROOT"/emu/qtest/*.c "$SRC/tests/qtest/" 2>/dev/null || true
 	for p in "$ROOT"/emu/patches/*.patch; do
 		[ -e "$p" ] || continue
 		patch -s -d "$SRC" -p1 <"$p" || die "emu/patches/$(basename "$p") does not apply to QEMU 7.2"

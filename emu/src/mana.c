@@ -121,8 +121,9 @@ static void mana_realize(PCIDevice *pci_dev, Error **errp)
         error_setg(errp, "mana: max-frame must be between 1514 and 9216");
         return;
     }
-    if (c->max_speed_mbps < 100) {
-        error_setg(errp, "mana: max-speed-mbps must be at least 100");
+    if (c->max_speed_mbps < 100 || c->max_speed_mbps > MANA_MAX_SPEED_MBPS) {
+        error_setg(errp, "mana: max-speed-mbps must be between 100 and %u",
+                   MANA_MAX_SPEED_MBPS);
         return;
     }
 
@@ -196,20 +197,49 @@ static Property mana_properties[] = {
  * Run-time knobs: plain QOM properties (qom-set/qom-get, also usable on
  * the -device command line) that stay writable after realize.
  */
-static void mana_rt_visit_u32(Object *obj, Visitor *v, const char *name,
-                              void *opaque, Error **errp)
-{
-    uint32_t *p = (uint32_t *)((uint8_t *)obj + (uintptr_t)opaque);
+typedef struct ManaRtProp {
+    const char *name;
+    bool is_bool;
+    size_t offset;
+    uint32_t min, max;      /* accepted range of a uint32 knob */
+    const char *desc;
+} ManaRtProp;
 
-    visit_type_uint32(v, name, p, errp);
+static void mana_rt_get_u32(Object *obj, Visitor *v, const char *name,
+                            void *opaque, Error **errp)
+{
+    const ManaRtProp *p = opaque;
+    uint32_t *field = (uint32_t *)((uint8_t *)obj + p->offset);
+
+    visit_type_uint32(v, name, field, errp);
+}
+
+/* A value out of range is refused and the knob keeps its old value. */
+static void mana_rt_set_u32(Object *obj, Visitor *v, const char *name,
+                            void *opaque, Error **errp)
+{
+    const ManaRtProp *p = opaque;
+    uint32_t *field = (uint32_t *)((uint8_t *)obj + p->offset);
+    uint32_t val;
+
+    if (!visit_type_uint32(v, name, &val, errp)) {
+        return;
+    }
+    if (val < p->min || val > p->max) {
+        error_setg(errp, "%s must be between %u and %u", name, p->min,
+                   p->max);
+        return;
+    }
+    *field = val;
 }
 
 static void mana_rt_visit_bool(Object *obj, Visitor *v, const char *name,
                                void *opaque, Error **errp)
 {
-    bool *p = (bool *)((uint8_t *)obj + (uintptr_t)opaque);
+    const ManaRtProp *p = opaque;
+    bool *field = (bool *)((uint8_t *)obj + p->offset);
 
-    visit_type_bool(v, name, p, errp);
+    visit_type_bool(v, name, field, errp);
 }
 
 static bool mana_get_rxgen(Object *obj, Error **errp)
@@ -253,39 +283,38 @@ static char *mana_get_stats(Object *obj, Error **errp)
     return mana_core_stats(&MANA(obj)->core);
 }
 
-typedef struct ManaRtProp {
-    const char *name;
-    bool is_bool;
-    size_t offset;
-    const char *desc;
-} ManaRtProp;
-
-#define RT_U32(n, f, d) { n, false, offsetof(ManaState, core.f), d }
-#define RT_BOOL(n, f, d) { n, true, offsetof(ManaState, core.f), d }
+#define RT_U32(n, f, lo, hi, d) \
+    { n, false, offsetof(ManaState, core.f), lo, hi, d }
+#define RT_BOOL(n, f, d) { n, true, offsetof(ManaState, core.f), 0, 1, d }
 
 static const ManaRtProp mana_rt_props[] = {
-    RT_U32("fault-hwc-code", faults.hwc_code,
+    RT_U32("fault-hwc-code", faults.hwc_code, 0, UINT32_MAX,
            "HWC message code to fail (0: none)"),
-    RT_U32("fault-hwc-status", faults.hwc_status,
+    RT_U32("fault-hwc-status", faults.hwc_status, 0, UINT32_MAX,
            "status returned for fault-hwc-code"),
     RT_BOOL("fault-hwc-drop", faults.hwc_drop,
             "drop the response to fault-hwc-code instead"),
-    RT_U32("fault-hwc-count", faults.hwc_count,
+    RT_U32("fault-hwc-count", faults.hwc_count, 0, UINT32_MAX,
            "how many times to apply the HWC fault (0: until cleared)"),
-    RT_U32("fault-rx-len-excess", faults.rx_len_excess,
+    RT_U32("fault-rx-len-excess", faults.rx_len_excess, 0, UINT32_MAX,
            "report the next N RX completions longer than the buffer"),
-    RT_U32("fault-delay-ms", faults.delay_ms,
-           "delay TX and HWC completions by this many ms"),
+    RT_U32("fault-delay-ms", faults.delay_ms, 0, MANA_MAX_DELAY_MS,
+           "delay TX and HWC completions by this many ms (0..120000)"),
     RT_BOOL("qos-unconfigured", qos_unconfigured,
             "report that the host has no QoS configured for the vPort"),
     RT_BOOL("clamp-lost-on-teardown", clamp_lost_on_teardown,
             "forget the clamp when the HWC is destroyed (a host that "
             "resets the VF across a suspend)"),
-    RT_U32("rxgen-size", gen.size, "RX generator frame size"),
-    RT_U32("rxgen-flows", gen.flows, "RX generator UDP flow count"),
-    RT_U32("rxgen-src-ip", gen.src_ip, "RX generator IPv4 source"),
-    RT_U32("rxgen-dst-ip", gen.dst_ip, "RX generator IPv4 destination"),
-    RT_U32("rxgen-dst-port", gen.dst_port, "RX generator UDP port"),
+    RT_U32("rxgen-size", gen.size, 64, MANA_GEN_MAX_FRAME,
+           "RX generator frame size (64..9216)"),
+    RT_U32("rxgen-flows", gen.flows, 1, 65536,
+           "RX generator UDP flow count (1..65536)"),
+    RT_U32("rxgen-src-ip", gen.src_ip, 0, UINT32_MAX,
+           "RX generator IPv4 source"),
+    RT_U32("rxgen-dst-ip", gen.dst_ip, 0, UINT32_MAX,
+           "RX generator IPv4 destination"),
+    RT_U32("rxgen-dst-port", gen.dst_port, 0, 65535,
+           "RX generator UDP port"),
 };
 
 static void mana_instance_init(Object *obj)
@@ -324,11 +353,11 @@ static void mana_class_init(ObjectClass *klass, void *data)
         if (p->is_bool) {
             object_class_property_add(klass, p->name, "bool",
                                       mana_rt_visit_bool, mana_rt_visit_bool,
-                                      NULL, (void *)(uintptr_t)p->offset);
+                                      NULL, (void *)p);
         } else {
             object_class_property_add(klass, p->name, "uint32",
-                                      mana_rt_visit_u32, mana_rt_visit_u32,
-                                      NULL, (void *)(uintptr_t)p->offset);
+                                      mana_rt_get_u32, mana_rt_set_u32,
+                                      NULL, (void *)p);
         }
         object_class_property_set_description(klass, p->name, p->desc);
     }

@@ -16,6 +16,7 @@
 #include "qemu/log.h"
 #include "qemu/bswap.h"
 #include "qemu/main-loop.h"
+#include "qemu/host-utils.h"
 #include "net/checksum.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/msix.h"
@@ -88,6 +89,7 @@
 #define CQE_RX_OBJECT_FENCE             3
 #define CQE_RX_TRUNCATED                4
 #define CQE_TX_OKAY                     32
+#define CQE_TX_MTU_DROP                 34
 #define CQE_TX_INVALID_OOB              35
 #define MANA_CQE_CLIENT                 1
 
@@ -137,35 +139,104 @@ typedef struct ManaPktInfo {
     bool frag;
 } ManaPktInfo;
 
-static uint8_t mana_txbuf[MANA_TX_MAX_FRAME + 64];
-static uint8_t mana_segbuf[MANA_TX_MAX_FRAME + 64];
-static uint8_t mana_genbuf[9216 + 64];
+/* ------------------------------------------------------------------ */
+/* Re-entrancy guard and arithmetic                                    */
+
+/*
+ * Every piece of device work runs with the device's re-entrancy guard
+ * engaged: MMIO handlers and the net receive path get it from QEMU, the
+ * RX generator bottom half is created guarded, and the timers take it
+ * here.  With the guard engaged the memory core refuses any access to
+ * this device's own MMIO regions, so a DMA aimed at BAR0 or the MSI-X
+ * BAR fails (and does nothing) instead of running a doorbell or an SMC
+ * command in the middle of the work that issued the DMA.
+ */
+static bool mana_guard_enter(ManaCore *c)
+{
+    MemReentrancyGuard *g = &DEVICE(c->owner)->mem_reentrancy_guard;
+
+    if (g->engaged_in_io) {
+        return false;
+    }
+    g->engaged_in_io = true;
+    return true;
+}
+
+static void mana_guard_exit(ManaCore *c)
+{
+    DEVICE(c->owner)->mem_reentrancy_guard.engaged_in_io = false;
+}
+
+/* a * b / d in 128-bit precision, saturated; d == 0 gives UINT64_MAX. */
+static uint64_t mana_muldiv(uint64_t a, uint64_t b, uint64_t d)
+{
+    uint64_t lo, hi;
+
+    if (d == 0) {
+        return UINT64_MAX;
+    }
+    mulu64(&lo, &hi, a, b);
+    if (hi >= d) {
+        return UINT64_MAX;
+    }
+    divu128(&lo, &hi, d);
+    return lo;
+}
 
 /* ------------------------------------------------------------------ */
 /* Guest memory and ring access                                        */
 
-static void mana_ring_access(ManaCore *c, ManaQueue *q, uint32_t off,
+/* Every DMA goes through here: a failed transfer is logged and counted. */
+static bool mana_dma(ManaCore *c, dma_addr_t a, void *buf, dma_addr_t len,
+                     bool write)
+{
+    MemTxResult r;
+
+    if (!len) {
+        return true;
+    }
+    r = write ? pci_dma_write(c->owner, a, buf, len)
+              : pci_dma_read(c->owner, a, buf, len);
+    if (r != MEMTX_OK) {
+        c->gf.dma_errors++;
+        qemu_log_mask(LOG_GUEST_ERROR, "mana: DMA %s of %" PRIu64 " bytes at "
+                      "0x%" PRIx64 " failed\n", write ? "write" : "read",
+                      (uint64_t)len, (uint64_t)a);
+        if (!write) {
+            memset(buf, 0, len);
+        }
+        return false;
+    }
+    return true;
+}
+
+static bool mana_ring_access(ManaCore *c, ManaQueue *q, uint32_t off,
                              void *buf, uint32_t len, bool write)
 {
     uint8_t *p = buf;
+    bool ok = true;
 
+    if (!q->valid || !q->pages || q->size < MANA_PAGE_SIZE ||
+        len > q->size) {
+        return false;
+    }
     off &= q->size - 1;
     while (len) {
         uint32_t po = off & (MANA_PAGE_SIZE - 1);
         uint32_t n = MIN(len, MANA_PAGE_SIZE - po);
         dma_addr_t a;
 
+        if (!q->valid || !q->pages) {
+            return false;       /* freed by what the last DMA did */
+        }
         n = MIN(n, q->size - off);
         a = q->pages[off / MANA_PAGE_SIZE] + po;
-        if (write) {
-            pci_dma_write(c->owner, a, p, n);
-        } else {
-            pci_dma_read(c->owner, a, p, n);
-        }
+        ok &= mana_dma(c, a, p, n, write);
         p += n;
         len -= n;
         off = (off + n) & (q->size - 1);
     }
+    return ok;
 }
 
 static void mana_queue_free(ManaQueue *q)
@@ -214,11 +285,14 @@ static ManaRegion *mana_region_lookup(ManaCore *c, uint64_t handle)
     return &c->regions[handle - 1];
 }
 
-/* Check that a region can back a ring of @size bytes. */
+/*
+ * Check that a region can back a ring of @size bytes: at least 4 KiB as
+ * the hardware requires, a power of two, and within the region.
+ */
 static bool mana_region_fits(ManaRegion *r, uint32_t size)
 {
-    return size >= 64 && is_power_of_2(size) &&
-           (uint64_t)r->npages * MANA_PAGE_SIZE >= size;
+    return size >= MANA_MIN_QUEUE_SIZE && is_power_of_2(size) &&
+           size <= r->length;
 }
 
 /* Move the pages of a region into a queue; the region is consumed. */
@@ -243,6 +317,11 @@ static void mana_eq_notify(ManaCore *c, ManaQueue *eq)
     }
 }
 
+/*
+ * Queues are passed around as pointers into the tables, which never move;
+ * after every DMA the queue is checked again (->valid) before its state is
+ * used, so that nothing relies on a DMA having left the device alone.
+ */
 static void mana_eq_post(ManaCore *c, ManaQueue *eq, uint8_t type,
                          uint32_t d0, uint32_t d1, uint32_t d2)
 {
@@ -250,7 +329,7 @@ static void mana_eq_post(ManaCore *c, ManaQueue *eq, uint8_t type,
     uint8_t e[12];
     uint32_t info;
 
-    if (!eq || !eq->valid) {
+    if (!eq || !eq->valid || !eq->entries) {
         return;
     }
     slot = eq->prod % eq->entries;
@@ -259,8 +338,14 @@ static void mana_eq_post(ManaCore *c, ManaQueue *eq, uint8_t type,
     stl_le_p(e + 4, d1);
     stl_le_p(e + 8, d2);
     mana_ring_access(c, eq, slot * 16, e, 12, true);
+    if (!eq->valid) {
+        return;
+    }
     info = cpu_to_le32(type | (owner << 29));
     mana_ring_access(c, eq, slot * 16 + 12, &info, 4, true);
+    if (!eq->valid) {
+        return;
+    }
     eq->prod++;
     trace_mana_eqe(eq->id, type, d0, eq->armed);
     if (eq->armed) {
@@ -271,7 +356,7 @@ static void mana_eq_post(ManaCore *c, ManaQueue *eq, uint8_t type,
 
 static void mana_cq_notify(ManaCore *c, ManaQueue *cq)
 {
-    if (cq->parent < MANA_MAX_EQS) {
+    if (cq->valid && cq->parent < MANA_MAX_EQS) {
         mana_eq_post(c, &c->eqs[cq->parent], EQE_COMPLETION, cq->id, 0, 0);
     }
 }
@@ -281,15 +366,21 @@ static void mana_cq_post(ManaCore *c, ManaQueue *cq, uint32_t wq_num,
 {
     uint32_t slot, owner, info;
 
-    if (!cq || !cq->valid) {
+    if (!cq || !cq->valid || !cq->entries) {
         return;
     }
     slot = cq->prod % cq->entries;
     owner = (cq->prod / cq->entries) & 7;
     mana_ring_access(c, cq, slot * 64, (void *)data, 60, true);
+    if (!cq->valid) {
+        return;
+    }
     info = cpu_to_le32((wq_num & 0xffffff) | (is_sq ? 1u << 24 : 0) |
                        (owner << 29));
     mana_ring_access(c, cq, slot * 64 + 60, &info, 4, true);
+    if (!cq->valid) {
+        return;
+    }
     cq->prod++;
     trace_mana_cqe(cq->id, wq_num, is_sq, data[0] & 0x3f, cq->armed);
     if (cq->armed) {
@@ -309,7 +400,11 @@ static bool mana_wqe_read(ManaCore *c, ManaQueue *wq, ManaWqe *w,
     uint32_t i;
 
     w->offset = wq->cons & (wq->size - 1);
-    mana_ring_access(c, wq, w->offset, h, 8, false);
+    w->num_sge = 0;
+    if (!mana_ring_access(c, wq, w->offset, h, 8, false)) {
+        w->size = MIN(32, avail);
+        return false;
+    }
     w->hdr0 = ldl_le_p(h);
     w->hdr1 = ldl_le_p(h + 4);
     w->num_sge = w->hdr1 & 0xff;
@@ -320,12 +415,15 @@ static bool mana_wqe_read(ManaCore *c, ManaQueue *wq, ManaWqe *w,
         w->size = MIN(MAX(w->size, 32), avail);
         return false;
     }
-    if (w->oob_size) {
-        mana_ring_access(c, wq, w->offset + 8, w->oob, w->oob_size, false);
+    if (w->oob_size &&
+        !mana_ring_access(c, wq, w->offset + 8, w->oob, w->oob_size, false)) {
+        return false;
     }
     for (i = 0; i < w->num_sge; i++) {
-        mana_ring_access(c, wq, w->offset + 8 + w->oob_size + 16 * i,
-                         sgl, 16, false);
+        if (!mana_ring_access(c, wq, w->offset + 8 + w->oob_size + 16 * i,
+                              sgl, 16, false)) {
+            return false;
+        }
         sge[i].addr = ldq_le_p(sgl);
         sge[i].mkey = ldl_le_p(sgl + 8);
         sge[i].size = ldl_le_p(sgl + 12);
@@ -440,6 +538,13 @@ static void mana_hwc_establish(ManaCore *c)
     if (c->hwc_active) {
         /* A new driver instance without teardown: start over. */
         mana_clear_objects(c);
+    }
+    if (msix >= c->vectors) {
+        qemu_log_mask(LOG_GUEST_ERROR, "mana: ESTABLISH_HWC with MSI-X "
+                      "index %u, the device has %u\n", msix, c->vectors);
+        c->smc[7] = SMC_MSG_ESTABLISH_HWC | SMC_DIR_RESPONSE |
+                    (GDMA_STATUS_INVALID << 8);
+        return;
     }
 
     eq = mana_alloc(c->eqs, MANA_MAX_EQS, 0);
@@ -577,11 +682,20 @@ static uint32_t mana_msg_create_dma_region(ManaCore *c, ManaMsg *m)
     ManaRegion *r = NULL;
     uint32_t i;
 
+    /*
+     * As the hardware: 4 KiB pages (page type 0), page aligned, and a
+     * length of exactly the pages given, at least one page.
+     */
     if (m->req_len < 0x40 || count == 0 || count > MANA_MAX_REGION_PAGES ||
         list_len != count || offset != 0 || page_type != 0 ||
         0x40 + 8ull * count > m->req_len ||
-        length > (uint64_t)count * MANA_PAGE_SIZE) {
+        length != (uint64_t)count * MANA_PAGE_SIZE) {
         return GDMA_STATUS_INVALID;
+    }
+    for (i = 0; i < count; i++) {
+        if (ldq_le_p(m->req + 0x40 + 8 * i) & (MANA_PAGE_SIZE - 1)) {
+            return GDMA_STATUS_INVALID;
+        }
     }
     for (i = 0; i < MANA_MAX_REGIONS; i++) {
         uint32_t k = (c->next_region + i) % MANA_MAX_REGIONS;
@@ -627,7 +741,7 @@ static uint32_t mana_msg_create_queue(ManaCore *c, ManaMsg *m)
     ManaQueue *eq;
 
     if (type != GDMA_EQ_TYPE || !r || !mana_region_fits(r, size) ||
-        size < 16 * 4) {
+        msix >= c->vectors) {
         return GDMA_STATUS_INVALID;
     }
     eq = mana_alloc(c->eqs, MANA_MAX_EQS, 0);
@@ -709,6 +823,20 @@ static uint32_t mana_msg_vport_tx(ManaCore *c, ManaMsg *m)
     return GDMA_STATUS_OK;
 }
 
+/* Number of SQs (or RQs) of the vport: held to max_sq / max_rq. */
+static uint32_t mana_count_wqs(ManaCore *c, bool is_sq)
+{
+    uint32_t i, n = 0;
+
+    for (i = 0; i < MANA_MAX_WQS; i++) {
+        if (c->wqs[i].valid && !c->wqs[i].is_hwc &&
+            c->wqs[i].is_sq == is_sq) {
+            n++;
+        }
+    }
+    return n;
+}
+
 static uint32_t mana_msg_create_wq(ManaCore *c, ManaMsg *m)
 {
     uint32_t type = ldl_le_p(m->req + 0x30);
@@ -723,7 +851,8 @@ static uint32_t mana_msg_create_wq(ManaCore *c, ManaMsg *m)
         (type != GDMA_WQ_SQ && type != GDMA_WQ_RQ) || !wr || !cr ||
         wr == cr || !mana_region_fits(wr, wq_size) ||
         !mana_region_fits(cr, cq_size) || parent >= MANA_MAX_EQS ||
-        !c->eqs[parent].valid) {
+        !c->eqs[parent].valid || (c->hwc_active && parent == c->hwc_eq) ||
+        mana_count_wqs(c, type == GDMA_WQ_SQ) >= c->queues) {
         return GDMA_STATUS_INVALID;
     }
     wq = mana_alloc(c->wqs, MANA_MAX_WQS, 0);
@@ -774,6 +903,13 @@ static uint32_t mana_msg_destroy_wq(ManaCore *c, ManaMsg *m)
     return GDMA_STATUS_OK;
 }
 
+static bool mana_rq_obj_ok(ManaCore *c, uint64_t obj)
+{
+    ManaQueue *q = mana_wq_by_obj(c, obj);
+
+    return q && !q->is_sq;
+}
+
 static uint32_t mana_msg_vport_rx(ManaCore *c, ManaMsg *m)
 {
     ManaVport *v = &c->vport;
@@ -784,6 +920,25 @@ static uint32_t mana_msg_vport_rx(ManaCore *c, ManaMsg *m)
     if (m->req_len < 0x78 || ldq_le_p(m->req + 0x28) != MANA_VPORT_HANDLE) {
         return GDMA_STATUS_INVALID;
     }
+    /*
+     * Validate everything before changing anything: the default RQ and
+     * every table entry must be an RQ of this vport, the table holds the
+     * advertised number of entries (a power of two) inside the request.
+     */
+    if (m->req[0x3c] && !mana_rq_obj_ok(c, ldq_le_p(m->req + 0x40))) {
+        return GDMA_STATUS_INVALID;
+    }
+    if (m->req[0x3e]) {
+        if (n == 0 || n > c->num_indir_ent || !is_power_of_2(n) ||
+            off < 0x78 || off + 8ull * n > m->req_len) {
+            return GDMA_STATUS_INVALID;
+        }
+        for (i = 0; i < n; i++) {
+            if (!mana_rq_obj_ok(c, ldq_le_p(m->req + off + 8 * i))) {
+                return GDMA_STATUS_INVALID;
+            }
+        }
+    }
     v->rx_enable = ldl_le_p(m->req + 0x34) != 0;
     v->rss_enable = ldl_le_p(m->req + 0x38) != 0;
     if (m->req[0x3c]) {
@@ -793,10 +948,6 @@ static uint32_t mana_msg_vport_rx(ManaCore *c, ManaMsg *m)
         memcpy(v->hash_key, m->req + 0x48, MANA_HASH_KEY_LEN);
     }
     if (m->req[0x3e]) {
-        if (n > MANA_MAX_INDIR || (n && !is_power_of_2(n)) ||
-            off + 8ull * n > m->req_len) {
-            return GDMA_STATUS_INVALID;
-        }
         v->num_indir = n;
         for (i = 0; i < n; i++) {
             v->indir[i] = ldq_le_p(m->req + off + 8 * i);
@@ -997,10 +1148,14 @@ static void mana_hwc_deliver(ManaCore *c)
     }
     rq->cons += w.size;
     len = MIN(c->hwc_resp_len, sge.size);
-    pci_dma_write(c->owner, sge.addr, c->hwc_resp, len);
+    c->hwc_resp_pending = false;
+    if (!mana_dma(c, sge.addr, c->hwc_resp, len, true)) {
+        /* The response is lost, as when the device cannot write it. */
+        c->hwc_fence_wq = -1;
+        return;
+    }
     stl_le_p(data + 12, w.offset);
     stl_le_p(data + 24, len);
-    c->hwc_resp_pending = false;
     mana_cq_post(c, &c->cqs[c->hwc_cq], rq->id, false, data);
     mana_hwc_after_resp(c);
 }
@@ -1009,8 +1164,13 @@ static void mana_hwc_timer_cb(void *opaque)
 {
     ManaCore *c = opaque;
 
+    if (!mana_guard_enter(c)) {
+        timer_mod(c->hwc_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + 1);
+        return;
+    }
     c->hwc_resp_hold = false;
     mana_hwc_deliver(c);
+    mana_guard_exit(c);
 }
 
 static void mana_hwc_request(ManaCore *c, const uint8_t *req, uint32_t len)
@@ -1095,7 +1255,8 @@ static void mana_hwc_request(ManaCore *c, const uint8_t *req, uint32_t len)
     if (c->faults.delay_ms) {
         c->hwc_resp_hold = true;
         timer_mod(c->hwc_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                  c->faults.delay_ms * SCALE_MS);
+                  (int64_t)MIN(c->faults.delay_ms, MANA_MAX_DELAY_MS) *
+                  SCALE_MS);
         return;
     }
     mana_hwc_deliver(c);
@@ -1103,11 +1264,11 @@ static void mana_hwc_request(ManaCore *c, const uint8_t *req, uint32_t len)
 
 static void mana_hwc_sq_process(ManaCore *c, ManaQueue *sq)
 {
-    static uint8_t req[MANA_HWC_MSG_SIZE];
+    uint8_t *req = c->hwc_req;
     ManaWqe w;
     ManaSge sge;
 
-    while (sq->cons != sq->tail) {
+    while (sq->valid && sq->cons != sq->tail) {
         if (!mana_wqe_read(c, sq, &w, &sge, 1)) {
             qemu_log_mask(LOG_GUEST_ERROR, "mana: bad HWC SQ WQE\n");
             sq->cons += w.size;
@@ -1115,7 +1276,9 @@ static void mana_hwc_sq_process(ManaCore *c, ManaQueue *sq)
         }
         sq->cons += w.size;
         sge.size = MIN(sge.size, MANA_HWC_MSG_SIZE);
-        pci_dma_read(c->owner, sge.addr, req, sge.size);
+        if (!mana_dma(c, sge.addr, req, sge.size, false)) {
+            continue;   /* the request never reached the device */
+        }
         mana_hwc_request(c, req, sge.size);
     }
 }
@@ -1261,9 +1424,9 @@ static void mana_tx_rate_account(ManaCore *c, size_t len)
 
     c->tx_rate_bytes += len;
     if (now - c->tx_rate_ns >= NANOSECONDS_PER_SECOND) {
-        c->tx_rate_bps = muldiv64(c->tx_rate_bytes * 8,
-                                  NANOSECONDS_PER_SECOND,
-                                  now - c->tx_rate_ns);
+        c->tx_rate_bps = mana_muldiv(c->tx_rate_bytes * 8,
+                                     NANOSECONDS_PER_SECOND,
+                                     now - c->tx_rate_ns);
         c->tx_rate_bytes = 0;
         c->tx_rate_ns = now;
     }
@@ -1313,6 +1476,12 @@ static void mana_tx_send(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
     }
 }
 
+/* Largest frame the vport sends: the max frame plus a VLAN tag. */
+static size_t mana_tx_max_len(ManaCore *c)
+{
+    return c->adapter_mtu + 4;
+}
+
 static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
                        uint32_t mss, bool vlan, uint16_t tci)
 {
@@ -1323,13 +1492,18 @@ static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
     int i = 0;
 
     mana_parse(f, len, &pi);
-    if (pi.l4 < 0 || pi.proto != IP_PROTO_TCP || mss == 0 ||
+    if (pi.l4 < 0 || pi.proto != IP_PROTO_TCP || mss < MANA_TSO_MIN_MSS ||
         len < (size_t)pi.l4 + 20) {
         return CQE_TX_INVALID_OOB;
     }
     hlen = pi.l4 + (f[pi.l4 + 12] >> 4) * 4;
     if (hlen > len || hlen + mss > MANA_TX_MAX_FRAME) {
         return CQE_TX_INVALID_OOB;
+    }
+    /* Every segment must fit the MTU, as a plain frame must. */
+    if (hlen + mss + (vlan ? 4 : 0) > mana_tx_max_len(c)) {
+        c->gf.tx_err_mtu++;
+        return CQE_TX_MTU_DROP;
     }
     payload = len - hlen;
     seq = ldl_be_p(f + pi.l4 + 4);
@@ -1339,7 +1513,7 @@ static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
     off = 0;
     do {
         uint32_t n = MIN(mss, payload - off);
-        uint8_t *s = mana_segbuf + 8;
+        uint8_t *s = c->segbuf + 8;
         bool last = off + n >= payload;
 
         memcpy(s, f, hlen);
@@ -1370,7 +1544,7 @@ static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
 static int mana_tx_wqe(ManaCore *c, ManaQueue *sq, ManaWqe *w, ManaSge *sge)
 {
     uint32_t s0 = ldl_le_p(w->oob), l0 = 0;
-    uint8_t *f = mana_txbuf + 8;
+    uint8_t *f = c->txbuf + 8;
     bool vlan = false;
     uint16_t tci = 0;
     size_t len = 0;
@@ -1395,7 +1569,10 @@ static int mana_tx_wqe(ManaCore *c, ManaQueue *sq, ManaWqe *w, ManaSge *sge)
         if (len + sge[i].size > MANA_TX_MAX_FRAME) {
             return CQE_TX_INVALID_OOB;
         }
-        pci_dma_read(c->owner, sge[i].addr, f + len, sge[i].size);
+        if (!mana_dma(c, sge[i].addr, f + len, sge[i].size, false)) {
+            c->gf.tx_err_gdma++;
+            return CQE_TX_INVALID_OOB;
+        }
         len += sge[i].size;
     }
     if (len < ETH_HLEN) {
@@ -1404,6 +1581,10 @@ static int mana_tx_wqe(ManaCore *c, ManaQueue *sq, ManaWqe *w, ManaSge *sge)
     if (w->hdr1 & (1u << 11)) {
         return mana_tx_tso(c, sq, f, len, (w->hdr1 >> 16) & 0x3fff,
                            vlan, tci);
+    }
+    if (len + (vlan ? 4 : 0) > mana_tx_max_len(c)) {
+        c->gf.tx_err_mtu++;
+        return CQE_TX_MTU_DROP;
     }
     if (s0 & (0x7 << 4)) {
         mana_parse(f, len, &pi);
@@ -1429,18 +1610,25 @@ static bool mana_tx_throttled(ManaCore *c)
     if (!c->clamp_enabled || !c->clamp_mbps) {
         return false;
     }
-    rate = (uint64_t)c->clamp_mbps * 1000000 / 8;       /* bytes/s */
+    /* 64-bit byte rate: 1..MANA_MAX_SPEED_MBPS Mbit/s, never zero. */
+    rate = (uint64_t)MIN(c->clamp_mbps, MANA_MAX_SPEED_MBPS) * 125000;
     now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-    c->tokens += muldiv64(now - c->tokens_ns, rate, NANOSECONDS_PER_SECOND);
-    c->tokens_ns = now;
     burst = MAX(rate / 500, 65536 + 1514);  /* 2 ms, at least one TSO */
+    if (now > c->tokens_ns) {
+        uint64_t add = mana_muldiv(now - c->tokens_ns, rate,
+                                   NANOSECONDS_PER_SECOND);
+
+        c->tokens = add >= (uint64_t)(burst - MIN(c->tokens, 0)) ?
+                    burst : c->tokens + (int64_t)add;
+    }
+    c->tokens_ns = now;
     if (c->tokens > burst) {
         c->tokens = burst;
     }
     if (c->tokens > 0) {
         return false;
     }
-    wait = muldiv64(-c->tokens + 1, NANOSECONDS_PER_SECOND, rate);
+    wait = mana_muldiv(1 - c->tokens, NANOSECONDS_PER_SECOND, rate);
     if (!timer_pending(c->tx_timer)) {
         timer_mod(c->tx_timer, now + MAX(wait, 20 * SCALE_US));
     }
@@ -1463,6 +1651,9 @@ static void mana_sq_process(ManaCore *c, ManaQueue *sq)
             type = mana_tx_wqe(c, sq, &w, sge);
         } else {
             type = CQE_TX_INVALID_OOB;
+        }
+        if (!sq->valid) {
+            return;     /* destroyed meanwhile: nothing to complete */
         }
         if (type != CQE_TX_OKAY) {
             sq->stats.errors++;
@@ -1495,7 +1686,14 @@ static void mana_tx_all(ManaCore *c)
 
 static void mana_tx_timer_cb(void *opaque)
 {
-    mana_tx_all(opaque);
+    ManaCore *c = opaque;
+
+    if (!mana_guard_enter(c)) {
+        timer_mod(c->tx_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + 1);
+        return;
+    }
+    mana_tx_all(c);
+    mana_guard_exit(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1647,8 +1845,20 @@ static void mana_rx_deliver(ManaCore *c, ManaQueue *rq, const uint8_t *f,
     for (i = 0; i < w.num_sge && done < len; i++) {
         uint32_t n = MIN(sge[i].size, len - done);
 
-        pci_dma_write(c->owner, sge[i].addr, f + done, n);
+        if (!mana_dma(c, sge[i].addr, (void *)(f + done), n, true)) {
+            break;
+        }
         done += n;
+    }
+    if (!rq->valid) {
+        return;
+    }
+    if (done < len) {
+        /* The buffer could not be written: an error completion. */
+        rq->stats.errors++;
+        data[0] = CQE_RX_TRUNCATED | (MANA_CQE_CLIENT << 6);
+        mana_cq_post(c, &c->cqs[rq->cq], rq->id, false, data);
+        return;
     }
     if (c->faults.rx_len_excess) {
         c->faults.rx_len_excess--;
@@ -1716,8 +1926,8 @@ ssize_t mana_core_receive(ManaCore *c, const uint8_t *buf, size_t size)
 
 static size_t mana_rxgen_frame(ManaCore *c, uint32_t flow)
 {
-    uint8_t *f = mana_genbuf;
-    size_t len = MAX(MIN(c->gen.size, sizeof(mana_genbuf) - 64), 64);
+    uint8_t *f = c->genbuf;
+    size_t len = MAX(MIN(c->gen.size, MANA_GEN_MAX_FRAME), 64);
     uint32_t ip_len = len - ETH_HLEN;
     ManaPktInfo pi;
 
@@ -1757,7 +1967,7 @@ static void mana_rxgen_bh(void *opaque)
         size_t len;
 
         len = mana_rxgen_frame(c, flow);
-        mana_rx_classify(c, mana_genbuf, len, &hash, &htype, &flags);
+        mana_rx_classify(c, c->genbuf, len, &hash, &htype, &flags);
         rq = mana_rx_select(c, hash, htype);
         if (!rq || rq->cons == rq->tail) {
             idle++;
@@ -1765,7 +1975,7 @@ static void mana_rxgen_bh(void *opaque)
         }
         idle = 0;
         budget--;
-        mana_rx_deliver(c, rq, mana_genbuf, len, hash, htype, flags);
+        mana_rx_deliver(c, rq, c->genbuf, len, hash, htype, flags);
         c->gen.frames++;
         c->gen.bytes += len;
     }
@@ -1853,7 +2063,8 @@ static void mana_doorbell(ManaCore *c, uint32_t off, uint64_t val)
                 if (!timer_pending(c->tx_timer)) {
                     timer_mod(c->tx_timer,
                               qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                              c->faults.delay_ms * SCALE_MS);
+                              (int64_t)MIN(c->faults.delay_ms,
+                                           MANA_MAX_DELAY_MS) * SCALE_MS);
                 }
             } else if (!timer_pending(c->tx_timer)) {
                 mana_sq_process(c, q);
@@ -1971,8 +2182,8 @@ char *mana_core_stats(ManaCore *c)
     int i;
 
     if (now - c->tx_rate_ns > 2 * NANOSECONDS_PER_SECOND) {
-        rate = muldiv64(c->tx_rate_bytes * 8, NANOSECONDS_PER_SECOND,
-                        now - c->tx_rate_ns);
+        rate = mana_muldiv(c->tx_rate_bytes * 8, NANOSECONDS_PER_SECOND,
+                           now - c->tx_rate_ns);
     }
     g_string_append_printf(s, "hwc: %s requests %" PRIu64 " unsupported %"
                            PRIu64 "\n", c->hwc_active ? "up" : "down",
@@ -1996,9 +2207,11 @@ char *mana_core_stats(ManaCore *c)
                            g->rx_queued);
     g_string_append_printf(s, "tx: bytes %" PRIu64 " ucast %" PRIu64
                            " bcast %" PRIu64 " mcast %" PRIu64
-                           " errors %" PRIu64 "\n", g->tx_bytes,
-                           g->tx_ucast_pkts, g->tx_bcast_pkts,
-                           g->tx_mcast_pkts, g->tx_err_inval_oob);
+                           " errors %" PRIu64 " mtu-drops %" PRIu64 "\n",
+                           g->tx_bytes, g->tx_ucast_pkts, g->tx_bcast_pkts,
+                           g->tx_mcast_pkts, g->tx_err_inval_oob,
+                           g->tx_err_mtu);
+    g_string_append_printf(s, "dma: errors %" PRIu64 "\n", g->dma_errors);
     g_string_append_printf(s, "rxgen: %s size %u flows %u frames %" PRIu64
                            " bytes %" PRIu64 "\n",
                            c->gen.running ? "on" : "off", c->gen.size,
@@ -2037,6 +2250,9 @@ char *mana_core_stats(ManaCore *c)
 
 void mana_core_realize(ManaCore *c)
 {
+    c->txbuf = g_malloc0(MANA_TX_MAX_FRAME + 64);
+    c->segbuf = g_malloc0(MANA_TX_MAX_FRAME + 64);
+    c->genbuf = g_malloc0(MANA_GEN_MAX_FRAME + 64);
     c->hwc_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, mana_hwc_timer_cb, c);
     c->tx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, mana_tx_timer_cb, c);
     c->gen_bh = qemu_bh_new_guarded(mana_rxgen_bh, c,
@@ -2054,6 +2270,10 @@ void mana_core_unrealize(ManaCore *c)
     c->hwc_timer = NULL;
     c->tx_timer = NULL;
     c->gen_bh = NULL;
+    g_free(c->txbuf);
+    g_free(c->segbuf);
+    g_free(c->genbuf);
+    c->txbuf = c->segbuf = c->genbuf = NULL;
 }
 
 void mana_core_reset(ManaCore *c)

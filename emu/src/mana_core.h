@@ -50,6 +50,11 @@
 #define MANA_MAX_VECTORS            65
 #define MANA_TX_MAX_FRAME           (256 * 1024)
 #define MANA_RX_MAX_SGE             16
+#define MANA_MIN_QUEUE_SIZE         4096        /* as the hardware */
+#define MANA_TSO_MIN_MSS            64
+#define MANA_GEN_MAX_FRAME          9216
+#define MANA_MAX_SPEED_MBPS         1000000     /* 1 Tbit/s */
+#define MANA_MAX_DELAY_MS           120000      /* fault-delay-ms */
 
 typedef struct ManaQueueStats {
     uint64_t posted;       /* RX: WQEs posted by the driver; TX: WQEs */
@@ -123,6 +128,8 @@ typedef struct ManaGfStats {
     uint64_t hwc_requests;
     uint64_t hwc_unsupported;
     uint64_t tx_paced;
+    uint64_t tx_err_mtu;
+    uint64_t dma_errors;
 } ManaGfStats;
 
 typedef struct ManaFaults {
@@ -173,6 +180,12 @@ typedef struct ManaCore {
     int32_t hwc_fence_wq;       /* RQ owed a fence CQE, -1 if none */
     uint32_t hwc_resp_len;
     uint8_t hwc_resp[MANA_HWC_MSG_SIZE];
+    uint8_t hwc_req[MANA_HWC_MSG_SIZE];
+
+    /* per-instance frame buffers (heap, allocated at realize) */
+    uint8_t *txbuf;             /* MANA_TX_MAX_FRAME + 64 */
+    uint8_t *segbuf;            /* MANA_TX_MAX_FRAME + 64 */
+    uint8_t *genbuf;            /* MANA_GEN_MAX_FRAME + 64 */
     QEMUTimer *hwc_timer;
 
     /* objects */

@@ -1,0 +1,1113 @@
+/*
+ * QTest for the MANA device model (hw/net/mana.c, hw/net/mana_core.c)
+ *
+ * The test is a small driver written against the device protocol: it
+ * brings the hardware channel (HWC) up through the shared memory channel,
+ * sends HWC messages, creates queues and moves frames between two MANA
+ * functions on one hub.  Most cases hand the device a value the guest
+ * controls and check that the device refuses it and stays usable.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "qemu/cutils.h"
+#include "libqtest.h"
+#include "qapi/qmp/qdict.h"
+#include "qapi/qmp/qstring.h"
+#include "libqos/pci.h"
+#include "libqos/pci-pc.h"
+#include "libqos/generic-pcihost.h"
+#include "hw/pci/pci_regs.h"
+
+#define PAGE                    4096
+#define SMC                     0x100
+#define DB(off)                 (0x1000 + (off))
+#define DB_SQ                   0x000
+#define DB_RQ                   0x400
+#define DB_CQ                   0x800
+#define DB_EQ                   0xff8
+#define VPORT                   0x4d414e4100000001ull
+
+#define EQE_COMPLETION          3
+#define EQE_TEST_EVENT          64
+#define EQE_INIT_EQ_ID_DB       129
+#define EQE_INIT_DATA           130
+#define EQE_INIT_DONE           131
+
+#define GDMA_QUERY_MAX_RESOURCES    2
+#define GDMA_GENERATE_TEST_EQE      10
+#define GDMA_CREATE_QUEUE           12
+#define GDMA_DISABLE_QUEUE          13
+#define GDMA_CREATE_DMA_REGION      25
+#define GDMA_DESTROY_DMA_REGION     27
+#define GDMA_QUERY_HWC_TIMEOUT      84
+#define MANA_CREATE_WQ_OBJ          0x20004
+#define MANA_DESTROY_WQ_OBJ         0x20005
+#define MANA_CONFIG_VPORT_RX        0x20007
+#define MANA_QUERY_VPORT_CONFIG     0x20008
+
+#define WQ_SQ                   1
+#define WQ_RQ                   2
+#define CQE_RX_OKAY             1
+#define CQE_TX_OKAY             32
+#define CQE_TX_MTU_DROP         34
+#define CQE_TX_INVALID_OOB      35
+
+/* One machine with its guest memory allocator. */
+typedef struct Machine {
+    QTestState *qts;
+    QPCIBus *bus;
+    QGenericPCIBus gbus;
+    uint64_t mem_next, mem_end;
+} Machine;
+
+/* One MANA function, seen from its driver. */
+typedef struct Mana {
+    Machine *mc;
+    QPCIDevice *dev;
+    QPCIBar bar0;
+    uint64_t bar0_addr;
+    uint64_t eq, cq, rq, sq, req, resp;
+    uint32_t eq_id, cq_id, rq_id, sq_id;
+    uint32_t sq_tail, rq_tail;
+    uint16_t msg_id;
+    uint8_t r[PAGE];        /* last HWC response */
+} Mana;
+
+/* A data path work queue with its completion queue. */
+typedef struct Wq {
+    uint64_t mem, cq_mem;
+    uint32_t id, cq_id, size, cq_size, tail, cq_seen;
+    uint64_t obj;
+} Wq;
+
+static bool is_arm(void)
+{
+    return !strcmp(qtest_get_arch(), "aarch64");
+}
+
+static Machine *machine_new(const char *devices)
+{
+    Machine *mc = g_new0(Machine, 1);
+
+    if (is_arm()) {
+        mc->qts = qtest_initf("-M virt -cpu max -m 256 %s", devices);
+        qpci_init_generic(&mc->gbus, mc->qts, NULL, false);
+        mc->bus = &mc->gbus.bus;
+        mc->mem_next = 0x41000000;
+        mc->mem_end = 0x48000000;
+    } else {
+        mc->qts = qtest_initf("-M q35 -nodefaults -m 256 -L /usr/share/seabios "
+                              "-L /usr/share/qemu %s", devices);
+        mc->bus = qpci_new_pc(mc->qts, NULL);
+        mc->mem_next = 0x01000000;
+        mc->mem_end = 0x08000000;
+    }
+    return mc;
+}
+
+static void machine_free(Machine *mc)
+{
+    if (!is_arm()) {
+        qpci_free_pc(mc->bus);
+    }
+    qtest_quit(mc->qts);
+    g_free(mc);
+}
+
+/* Zeroed, page aligned guest memory. */
+static uint64_t gmem(Machine *mc, size_t size)
+{
+    uint64_t a = mc->mem_next;
+
+    size = ROUND_UP(size, PAGE);
+    g_assert_cmphex(a + size, <=, mc->mem_end);
+    mc->mem_next += size;
+    qtest_memset(mc->qts, a, 0, size);
+    return a;
+}
+
+static uint32_t rd32(Machine *mc, uint64_t a)
+{
+    return qtest_readl(mc->qts, a);
+}
+
+static uint32_t r32(Mana *m, uint64_t off)
+{
+    return qpci_io_readl(m->dev, m->bar0, off);
+}
+
+static void w32(Mana *m, uint64_t off, uint32_t v)
+{
+    qpci_io_writel(m->dev, m->bar0, off, v);
+}
+
+static void w64(Mana *m, uint64_t off, uint64_t v)
+{
+    qpci_io_writeq(m->dev, m->bar0, off, v);
+}
+
+static bool alive(Machine *mc)
+{
+    QDict *r = qtest_qmp(mc->qts, "{ 'execute': 'query-status' }");
+    bool ok = r && qdict_haskey(r, "return");
+
+    qobject_unref(r);
+    return ok;
+}
+
+static Mana *mana_open(Machine *mc, int slot)
+{
+    Mana *m = g_new0(Mana, 1);
+
+    m->mc = mc;
+    m->dev = qpci_device_find(mc->bus, QPCI_DEVFN(slot, 0));
+    g_assert(m->dev);
+    g_assert_cmphex(qpci_config_readw(m->dev, PCI_VENDOR_ID), ==, 0x1414);
+    g_assert_cmphex(qpci_config_readw(m->dev, PCI_DEVICE_ID), ==, 0x00ba);
+    qpci_device_enable(m->dev);
+    m->bar0 = qpci_iomap(m->dev, 0, NULL);
+    m->bar0_addr = m->bar0.addr;
+    qpci_msix_enable(m->dev);
+    return m;
+}
+
+static void mana_close(Mana *m)
+{
+    g_free(m->dev);
+    g_free(m);
+}
+
+/* SMC ESTABLISH_HWC with the given MSI-X index; returns SMC dword 7. */
+static uint32_t smc_establish(Mana *m, uint16_t msix)
+{
+    uint64_t pfn[4] = { m->eq >> 12, m->cq >> 12, m->rq >> 12, m->sq >> 12 };
+    uint8_t b[32] = { 0 };
+    uint16_t hi = 0;
+    int i, k;
+
+    for (i = 0; i < 4; i++) {
+        for (k = 0; k < 6; k++) {
+            b[6 * i + k] = pfn[i] >> (8 * k);
+        }
+        hi |= ((pfn[i] >> 48) & 0xf) << (4 * i);
+    }
+    stw_le_p(b + 24, hi);
+    stw_le_p(b + 26, msix);
+    for (i = 0; i < 7; i++) {
+        w32(m, SMC + 4 * i, ldl_le_p(b + 4 * i));
+    }
+    w32(m, SMC + 28, 1);
+    return r32(m, SMC + 28);
+}
+
+static uint32_t eqe_info(Mana *m, uint64_t eq, uint32_t slot)
+{
+    return rd32(m->mc, eq + 16 * slot + 12);
+}
+
+static void hwc_alloc(Mana *m)
+{
+    m->eq = gmem(m->mc, PAGE);
+    m->cq = gmem(m->mc, PAGE);
+    m->rq = gmem(m->mc, PAGE);
+    m->sq = gmem(m->mc, PAGE);
+    m->req = gmem(m->mc, PAGE);
+    m->resp = gmem(m->mc, PAGE);
+}
+
+static void hwc_up(Mana *m)
+{
+    uint32_t i, info, d0;
+
+    if (!m->eq) {
+        g_assert_cmphex(r32(m, 0x08), ==, 0x1000);     /* doorbell zone */
+        g_assert_cmphex(r32(m, 0x18), ==, SMC);
+        g_assert_cmphex(r32(m, SMC + 28), ==, 0);      /* 0 at reset */
+        hwc_alloc(m);
+    }
+    g_assert_cmphex(smc_establish(m, 0), ==, 0x81);
+
+    /* 11 init events, owner 1, then INIT_DONE; MSI-X vector 0 fired. */
+    for (i = 0; i < 11; i++) {
+        info = eqe_info(m, m->eq, i);
+        d0 = rd32(m->mc, m->eq + 16 * i);
+        g_assert_cmpuint(info >> 29, ==, 1);
+        if ((info & 0xff) == EQE_INIT_EQ_ID_DB) {
+            m->eq_id = d0 & 0xffff;
+        } else if ((info & 0xff) == EQE_INIT_DATA) {
+            switch (d0 >> 24) {
+            case 1:
+                m->cq_id = d0 & 0xffffff;
+                break;
+            case 2:
+                m->rq_id = d0 & 0xffffff;
+                break;
+            case 3:
+                m->sq_id = d0 & 0xffffff;
+                break;
+            }
+        }
+    }
+    g_assert_cmpuint(eqe_info(m, m->eq, 10) & 0xff, ==, EQE_INIT_DONE);
+    g_assert(qpci_msix_pending(m->dev, 0));
+}
+
+/* A WQE with inline OOB of @oob bytes and one SGE. */
+static void put_wqe(Machine *mc, uint64_t ring, uint32_t size, uint32_t off,
+                    uint32_t hdr1, const uint8_t *oob, uint32_t oob_len,
+                    uint64_t addr, uint32_t len)
+{
+    uint8_t w[64] = { 0 };
+    uint32_t n = 8 + oob_len + 16, i;
+
+    stl_le_p(w + 4, hdr1);
+    if (oob_len) {
+        memcpy(w + 8, oob, oob_len);
+    }
+    stq_le_p(w + 8 + oob_len, addr);
+    stl_le_p(w + 8 + oob_len + 12, len);
+    for (i = 0; i < ROUND_UP(n, 32); i += 4) {
+        qtest_writel(mc->qts, ring + ((off + i) & (size - 1)),
+                     ldl_le_p(w + i));
+    }
+}
+
+static void req_hdr(Mana *m, uint8_t *b, uint32_t code, uint32_t len)
+{
+    memset(b, 0, len);
+    stl_le_p(b + 0x00, 1);
+    stl_le_p(b + 0x04, code);
+    stw_le_p(b + 0x08, 1);
+    stw_le_p(b + 0x0a, ++m->msg_id);
+    stl_le_p(b + 0x0c, len);
+    stl_le_p(b + 0x14, code);
+    stw_le_p(b + 0x18, 2);
+    stl_le_p(b + 0x1c, 512);
+}
+
+/* Post an RQ buffer, send @len bytes of request; returns the status. */
+static uint32_t hwc_send_nowait(Mana *m, const uint8_t *req, uint32_t len)
+{
+    Machine *mc = m->mc;
+    uint8_t oob[8] = { 0 };
+
+    qtest_memset(mc->qts, m->resp, 0xee, PAGE);
+    put_wqe(mc, m->rq, PAGE, m->rq_tail, 1 | (2 << 8), oob, 8, m->resp, PAGE);
+    m->rq_tail += 32;
+    w64(m, DB(DB_RQ), m->rq_id | ((uint64_t)m->rq_tail << 32));
+    qtest_memwrite(mc->qts, m->req, req, len);
+    put_wqe(mc, m->sq, PAGE, m->sq_tail, 1 | (2 << 8), oob, 8, m->req, len);
+    m->sq_tail += 32;
+    w64(m, DB(DB_SQ), m->sq_id | ((uint64_t)m->sq_tail << 32));
+    qtest_memread(mc->qts, m->resp, m->r, sizeof(m->r));
+    return ldl_le_p(m->r + 0x18);
+}
+
+static uint32_t hwc_send(Mana *m, const uint8_t *req, uint32_t len)
+{
+    uint32_t status = hwc_send_nowait(m, req, len);
+
+    /* the response echoes the request's code and message id */
+    g_assert_cmphex(ldl_le_p(m->r + 0x04), ==, ldl_le_p(req + 0x04));
+    g_assert_cmphex(lduw_le_p(m->r + 0x0a), ==, m->msg_id);
+    return status;
+}
+
+/* The device answers a simple request: the HWC still works. */
+static void hwc_ping(Mana *m)
+{
+    uint8_t b[0x30];
+
+    req_hdr(m, b, GDMA_QUERY_HWC_TIMEOUT, sizeof(b));
+    stl_le_p(b + 0x28, 1234);
+    g_assert_cmphex(hwc_send(m, b, sizeof(b)), ==, 0);
+    g_assert_cmpuint(ldl_le_p(m->r + 0x20), ==, 1234);
+}
+
+static uint32_t create_region_pages(Mana *m, const uint64_t *pages,
+                                    uint32_t n, uint64_t length,
+                                    uint64_t *handle)
+{
+    uint32_t len = 0x40 + 8 * n;
+    g_autofree uint8_t *b = g_malloc0(MAX(len, 0x48));
+    uint32_t i, st;
+
+    req_hdr(m, b, GDMA_CREATE_DMA_REGION, MAX(len, 0x48));
+    stq_le_p(b + 0x28, length);
+    stl_le_p(b + 0x38, n);
+    stl_le_p(b + 0x3c, n);
+    for (i = 0; i < n; i++) {
+        stq_le_p(b + 0x40 + 8 * i, pages[i]);
+    }
+    st = hwc_send(m, b, MIN(MAX(len, 0x48), PAGE));
+    if (handle) {
+        *handle = st ? 0 : ldq_le_p(m->r + 0x20);
+    }
+    return st;
+}
+
+/* A region over fresh guest memory; fails the test if refused. */
+static uint64_t new_region(Mana *m, uint32_t size, uint64_t *mem)
+{
+    uint32_t n = size / PAGE, i;
+    g_autofree uint64_t *pages = g_new(uint64_t, n);
+    uint64_t base = gmem(m->mc, size), h;
+
+    for (i = 0; i < n; i++) {
+        pages[i] = base + i * PAGE;
+    }
+    g_assert_cmphex(create_region_pages(m, pages, n, size, &h), ==, 0);
+    if (mem) {
+        *mem = base;
+    }
+    return h;
+}
+
+static uint32_t create_eq(Mana *m, uint64_t region, uint32_t size,
+                          uint32_t msix, uint32_t *id)
+{
+    uint8_t b[0x50];
+    uint32_t st;
+
+    req_hdr(m, b, GDMA_CREATE_QUEUE, sizeof(b));
+    stl_le_p(b + 0x28, 4);
+    stq_le_p(b + 0x38, region);
+    stl_le_p(b + 0x44, size);
+    stl_le_p(b + 0x4c, msix);
+    st = hwc_send(m, b, sizeof(b));
+    if (id) {
+        *id = ldl_le_p(m->r + 0x20);
+    }
+    return st;
+}
+
+static uint32_t create_wq_raw(Mana *m, uint32_t type, uint64_t wr,
+                              uint64_t cr, uint32_t wq_size,
+                              uint32_t cq_size, uint32_t parent, Wq *wq)
+{
+    uint8_t b[0x58];
+    uint32_t st;
+
+    req_hdr(m, b, MANA_CREATE_WQ_OBJ, sizeof(b));
+    stq_le_p(b + 0x28, VPORT);
+    stl_le_p(b + 0x30, type);
+    stq_le_p(b + 0x38, wr);
+    stq_le_p(b + 0x40, cr);
+    stl_le_p(b + 0x48, wq_size);
+    stl_le_p(b + 0x4c, cq_size);
+    stl_le_p(b + 0x54, parent);
+    st = hwc_send(m, b, sizeof(b));
+    if (!st && wq) {
+        wq->id = ldl_le_p(m->r + 0x20);
+        wq->cq_id = ldl_le_p(m->r + 0x24);
+        wq->obj = ldq_le_p(m->r + 0x28);
+        wq->size = wq_size;
+        wq->cq_size = cq_size;
+    }
+    return st;
+}
+
+/* An SQ or RQ of 4 KiB with a 4 KiB CQ on EQ @parent; must succeed. */
+static void create_wq(Mana *m, uint32_t type, uint32_t parent, Wq *wq)
+{
+    uint64_t wr, cr;
+
+    memset(wq, 0, sizeof(*wq));
+    wr = new_region(m, PAGE, &wq->mem);
+    cr = new_region(m, PAGE, &wq->cq_mem);
+    g_assert_cmphex(create_wq_raw(m, type, wr, cr, PAGE, PAGE, parent, wq),
+                    ==, 0);
+}
+
+/* A MANA EQ of 4 KiB on @msix; must succeed. */
+static uint32_t new_eq(Mana *m, uint32_t msix, uint64_t *mem)
+{
+    uint32_t id;
+
+    g_assert_cmphex(create_eq(m, new_region(m, PAGE, mem), PAGE, msix, &id),
+                    ==, 0);
+    return id;
+}
+
+/* Send one frame of @len bytes at @addr on @sq with OOB dword @hdr1 bits. */
+static void tx_post(Mana *m, Wq *sq, uint64_t addr, uint32_t len,
+                    uint32_t hdr1_extra)
+{
+    uint8_t oob[8] = { 0 };
+
+    put_wqe(m->mc, sq->mem, sq->size, sq->tail, 1 | (2 << 8) | hdr1_extra,
+            oob, 8, addr, len);
+    sq->tail += 32;
+    w64(m, DB(DB_SQ), sq->id | ((uint64_t)sq->tail << 32));
+}
+
+static void rq_post(Mana *m, Wq *rq, uint64_t addr, uint32_t len)
+{
+    put_wqe(m->mc, rq->mem, rq->size, rq->tail, 1, NULL, 0, addr, len);
+    rq->tail += 32;
+    w64(m, DB(DB_RQ), rq->id | ((uint64_t)rq->tail << 32));
+}
+
+/* Next CQE of @wq's CQ: its type (-1 if none), data copied to @d. */
+static int cqe_next(Mana *m, Wq *wq, uint8_t *d)
+{
+    uint8_t e[64];
+    uint32_t entries = wq->cq_size / 64;
+    uint32_t slot = wq->cq_seen % entries;
+    uint32_t owner = (wq->cq_seen / entries + 1) & 7;
+
+    qtest_memread(m->mc->qts, wq->cq_mem + 64 * slot, e, 64);
+    if (ldl_le_p(e + 60) >> 29 != owner) {
+        return -1;
+    }
+    wq->cq_seen++;
+    if (d) {
+        memcpy(d, e, 64);
+    }
+    return e[0] & 0x3f;
+}
+
+static uint32_t vport_rx(Mana *m, bool rx, bool rss, const uint64_t *def,
+                         const uint64_t *tab, uint32_t n)
+{
+    uint32_t len = 0x78 + 8 * n, i;
+    g_autofree uint8_t *b = g_malloc0(len);
+
+    req_hdr(m, b, MANA_CONFIG_VPORT_RX, len);
+    stq_le_p(b + 0x28, VPORT);
+    stw_le_p(b + 0x30, n);
+    stw_le_p(b + 0x32, 0x78);
+    stl_le_p(b + 0x34, rx);
+    stl_le_p(b + 0x38, rss);
+    if (def) {
+        b[0x3c] = 1;
+        stq_le_p(b + 0x40, *def);
+    }
+    if (tab) {
+        b[0x3e] = 1;
+        for (i = 0; i < n; i++) {
+            stq_le_p(b + 0x78 + 8 * i, tab[i]);
+        }
+    }
+    return hwc_send(m, b, len);
+}
+
+static void qom_set_u32(Machine *mc, const char *path, const char *prop,
+                        uint32_t v, bool expect_ok)
+{
+    QDict *r = qtest_qmp(mc->qts, "{ 'execute': 'qom-set', 'arguments': "
+                         "{ 'path': %s, 'property': %s, 'value': %u } }",
+                         path, prop, v);
+
+    g_assert(r);
+    g_assert_cmpint(qdict_haskey(r, "return"), ==, expect_ok);
+    qobject_unref(r);
+}
+
+static char *qom_get_str(Machine *mc, const char *path, const char *prop)
+{
+    QDict *r = qtest_qmp(mc->qts, "{ 'execute': 'qom-get', 'arguments': "
+                         "{ 'path': %s, 'property': %s } }", path, prop);
+    char *s;
+
+    g_assert(r && qdict_haskey(r, "return"));
+    s = g_strdup(qdict_get_str(r, "return"));
+    qobject_unref(r);
+    return s;
+}
+
+/* hx: a second hub port, so the hub takes frames instead of queueing them */
+#define ONE_DEV "-netdev hubport,id=h0,hubid=0 -netdev hubport,id=hx,hubid=0 " \
+    "-device mana,netdev=h0,id=mana0,addr=04.0,vectors=4," \
+    "mac=52:54:00:4d:41:01"
+
+static void setup(const char *extra, Machine **mc, Mana **m)
+{
+    g_autofree char *dev = g_strdup_printf(ONE_DEV "%s", extra ? extra : "");
+
+    *mc = machine_new(dev);
+    *m = mana_open(*mc, 4);
+    hwc_up(*m);
+}
+
+static void teardown(Machine *mc, Mana *m)
+{
+    g_assert(alive(mc));
+    mana_close(m);
+    machine_free(mc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Functional cases                                                    */
+
+static void test_probe(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint8_t b[0x40];
+    uint32_t eq;
+    uint64_t eq_mem;
+    Wq sq, rq;
+
+    setup(NULL, &mc, &m);
+    req_hdr(m, b, GDMA_QUERY_MAX_RESOURCES, 0x28);
+    g_assert_cmphex(hwc_send(m, b, 0x28), ==, 0);
+    g_assert_cmpuint(ldl_le_p(m->r + 0x24), ==, 16);        /* max_sq */
+    g_assert_cmpuint(ldl_le_p(m->r + 0x44), ==, 4);         /* max_msix */
+
+    /* EQ, test EQE on it, SQ and RQ, then tear them down. */
+    eq = new_eq(m, 1, &eq_mem);
+    req_hdr(m, b, GDMA_GENERATE_TEST_EQE, 0x2c);
+    stl_le_p(b + 0x28, eq);
+    g_assert_cmphex(hwc_send(m, b, 0x2c), ==, 0);
+    g_assert_cmphex(eqe_info(m, eq_mem, 0), ==, EQE_TEST_EVENT | 1u << 29);
+    g_assert(qpci_msix_pending(m->dev, 1));
+    create_wq(m, WQ_SQ, eq, &sq);
+    create_wq(m, WQ_RQ, eq, &rq);
+    req_hdr(m, b, MANA_DESTROY_WQ_OBJ, 0x38);
+    stq_le_p(b + 0x30, sq.obj);
+    g_assert_cmphex(hwc_send(m, b, 0x38), ==, 0);
+    g_assert_cmphex(hwc_send(m, b, 0x38), ==, 1);   /* gone */
+    req_hdr(m, b, GDMA_DISABLE_QUEUE, 0x30);
+    stl_le_p(b + 0x28, 4);
+    stl_le_p(b + 0x2c, eq);
+    g_assert_cmphex(hwc_send(m, b, 0x30), ==, 0);
+    teardown(mc, m);
+}
+
+/* A frame from one MANA function to another over a hub, both ways. */
+static void test_tx_rx(void)
+{
+    Machine *mc = machine_new(
+        "-netdev hubport,id=h0,hubid=0 -netdev hubport,id=h1,hubid=0 "
+        "-device mana,netdev=h0,id=mana0,addr=04.0,vectors=4,"
+        "mac=52:54:00:4d:41:01 "
+        "-device mana,netdev=h1,id=mana1,addr=05.0,vectors=4,"
+        "mac=52:54:00:4d:41:02");
+    Mana *m[2] = { mana_open(mc, 4), mana_open(mc, 5) };
+    Wq sq[2], rq[2];
+    uint8_t frame[200], got[256], d[64];
+    uint64_t fa = gmem(mc, PAGE), buf[2];
+    int i, k;
+
+    for (i = 0; i < 2; i++) {
+        uint32_t eq;
+
+        hwc_up(m[i]);
+        eq = new_eq(m[i], 1, NULL);
+        create_wq(m[i], WQ_SQ, eq, &sq[i]);
+        create_wq(m[i], WQ_RQ, eq, &rq[i]);
+        g_assert_cmphex(vport_rx(m[i], true, false, &rq[i].obj, NULL, 0),
+                        ==, 0);
+        buf[i] = gmem(mc, PAGE);
+        rq_post(m[i], &rq[i], buf[i], 2048);
+    }
+    for (i = 0; i < 2; i++) {
+        int o = !i;
+
+        memset(frame, 0, sizeof(frame));
+        memcpy(frame, "\x52\x54\x00\x4d\x41", 5);
+        frame[5] = 1 + o;                           /* to the other one */
+        frame[11] = 0x77;
+        stw_be_p(frame + 12, 0x88b5);
+        for (k = 14; k < sizeof(frame); k++) {
+            frame[k] = k + i;
+        }
+        qtest_memwrite(mc->qts, fa, frame, sizeof(frame));
+        tx_post(m[i], &sq[i], fa, sizeof(frame), 0);
+        g_assert_cmpint(cqe_next(m[i], &sq[i], NULL), ==, CQE_TX_OKAY);
+        g_assert_cmpint(cqe_next(m[o], &rq[o], d), ==, CQE_RX_OKAY);
+        g_assert_cmpuint(ldl_le_p(d + 8) & 0xffff, ==, sizeof(frame));
+        qtest_memread(mc->qts, buf[o], got, sizeof(frame));
+        g_assert(!memcmp(got, frame, sizeof(frame)));
+        g_assert_cmpint(cqe_next(m[i], &rq[i], NULL), ==, -1);
+    }
+    g_assert(alive(mc));
+    mana_close(m[0]);
+    mana_close(m[1]);
+    machine_free(mc);
+}
+
+/* ------------------------------------------------------------------ */
+/* The reported crash and the re-entrancy rules                        */
+
+/*
+ * The crash of issue 17: a DMA region whose page sits in the device's own
+ * BAR0 (at SMC dword 7 - 0 of an EQE), an EQ on it, and a clamp-paced TX
+ * completion: its EQE's first dword (the CQ id, 1 = ESTABLISH) lands on
+ * the SMC doorbell from the TX timer and the ESTABLISH frees every queue
+ * in the middle of the EQE post.  The device must refuse the region (not
+ * page aligned) and in any case must never act on its own DMA.
+ */
+static void test_crash_eq_in_bar(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint64_t page, h, fa;
+    uint32_t eq, st;
+    uint8_t frame[64] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    Wq sq;
+
+    setup(NULL, &mc, &m);
+    page = m->bar0_addr + SMC + 28;
+    st = create_region_pages(m, &page, 1, PAGE, &h);
+    if (st == 0) {
+        /* the model took it: go on with the sequence that crashed */
+        g_assert_cmphex(create_eq(m, h, PAGE, 1, &eq), ==, 0);
+        create_wq(m, WQ_SQ, eq, &sq);
+        g_assert_cmpuint(sq.cq_id & 7, ==, 1);
+        qom_set_u32(mc, "/machine/peripheral/mana0", "clamp-mbps", 100, true);
+        fa = gmem(mc, PAGE);
+        qtest_memwrite(mc->qts, fa, frame, sizeof(frame));
+        tx_post(m, &sq, fa, sizeof(frame), 0);
+        qtest_clock_step(mc->qts, 10 * 1000 * 1000);
+    }
+    g_assert_cmphex(st, !=, 0);
+    hwc_ping(m);
+    teardown(mc, m);
+}
+
+/*
+ * The same with a page aligned region at the start of BAR0: the 17th EQE
+ * (posted from the TX pacing timer) would land on SMC dwords 0-3.  A DMA
+ * into the device's own BAR must do nothing.
+ */
+static void test_own_bar_dma(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint64_t page, h, fa;
+    uint32_t eq, smc0, i;
+    uint8_t frame[64] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    uint8_t b[0x2c];
+    Wq sq;
+
+    setup(NULL, &mc, &m);
+    smc0 = r32(m, SMC);
+    page = m->bar0_addr;
+    g_assert_cmphex(create_region_pages(m, &page, 1, PAGE, &h), ==, 0);
+    g_assert_cmphex(create_eq(m, h, PAGE, 1, &eq), ==, 0);
+    for (i = 0; i < 16; i++) {
+        req_hdr(m, b, GDMA_GENERATE_TEST_EQE, sizeof(b));
+        stl_le_p(b + 0x28, eq);
+        g_assert_cmphex(hwc_send(m, b, sizeof(b)), ==, 0);
+    }
+    create_wq(m, WQ_SQ, eq, &sq);
+    qom_set_u32(mc, "/machine/peripheral/mana0", "clamp-mbps", 100, true);
+    fa = gmem(mc, PAGE);
+    qtest_memwrite(mc->qts, fa, frame, sizeof(frame));
+    tx_post(m, &sq, fa, sizeof(frame), 0);
+    qtest_clock_step(mc->qts, 10 * 1000 * 1000);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_OKAY);
+    g_assert_cmphex(r32(m, SMC), ==, smc0);
+    hwc_ping(m);
+    teardown(mc, m);
+}
+
+/* ------------------------------------------------------------------ */
+/* Refused values                                                      */
+
+static void test_bad_regions(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint64_t base, pages[2];
+    g_autofree uint64_t *many = g_new0(uint64_t, 513);
+    uint32_t i;
+
+    setup(NULL, &mc, &m);
+    base = gmem(mc, 2 * PAGE);
+    pages[0] = base + 0x800;                        /* not page aligned */
+    g_assert_cmphex(create_region_pages(m, pages, 1, PAGE, NULL), !=, 0);
+    pages[0] = base;
+    pages[1] = base + PAGE;
+    /* the length must be the pages given, no more, no less */
+    g_assert_cmphex(create_region_pages(m, pages, 2, PAGE, NULL), !=, 0);
+    g_assert_cmphex(create_region_pages(m, pages, 1, 100, NULL), !=, 0);
+    g_assert_cmphex(create_region_pages(m, pages, 1, 0, NULL), !=, 0);
+    g_assert_cmphex(create_region_pages(m, pages, 0, 0, NULL), !=, 0);
+    for (i = 0; i < 513; i++) {
+        many[i] = base;
+    }
+    g_assert_cmphex(create_region_pages(m, many, 513, 513ull * PAGE, NULL),
+                    !=, 0);
+    g_assert_cmphex(create_region_pages(m, pages, 2, 2 * PAGE, NULL), ==, 0);
+    hwc_ping(m);
+    teardown(mc, m);
+}
+
+static void test_bad_queues(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint64_t r4k, r16k, w, c;
+    uint32_t eq;
+    Wq sq, q2;
+
+    setup(",queues=2", &mc, &m);
+    r4k = new_region(m, PAGE, NULL);
+    r16k = new_region(m, 4 * PAGE, NULL);
+    g_assert_cmphex(create_eq(m, r4k, 2048, 1, NULL), !=, 0);   /* < 4K */
+    g_assert_cmphex(create_eq(m, r16k, 3 * PAGE, 1, NULL), !=, 0); /* 2^n */
+    g_assert_cmphex(create_eq(m, r4k, 2 * PAGE, 1, NULL), !=, 0); /* fits */
+    g_assert_cmphex(create_eq(m, r4k, PAGE, 4, NULL), !=, 0);   /* vector */
+    g_assert_cmphex(create_eq(m, r4k, PAGE, 0xffff, NULL), !=, 0);
+    g_assert_cmphex(create_eq(m, r4k, PAGE, 3, &eq), ==, 0);
+
+    /* a CQ's parent EQ is a MANA EQ, not the HWC's */
+    w = new_region(m, PAGE, NULL);
+    c = new_region(m, PAGE, NULL);
+    g_assert_cmphex(create_wq_raw(m, WQ_SQ, w, c, PAGE, PAGE, m->eq_id, NULL),
+                    !=, 0);
+    g_assert_cmphex(create_wq_raw(m, WQ_SQ, w, c, 2048, PAGE, eq, NULL),
+                    !=, 0);
+    g_assert_cmphex(create_wq_raw(m, WQ_SQ, w, c, PAGE, 1024, eq, NULL),
+                    !=, 0);
+    g_assert_cmphex(create_wq_raw(m, WQ_SQ, w, c, PAGE, PAGE, 99, NULL),
+                    !=, 0);
+    /* queues=2: a third SQ is over the advertised max_sq */
+    create_wq(m, WQ_SQ, eq, &sq);
+    create_wq(m, WQ_SQ, eq, &q2);
+    g_assert_cmphex(create_wq_raw(m, WQ_SQ, w, c, PAGE, PAGE, eq, NULL),
+                    !=, 0);
+    g_assert_cmphex(create_wq_raw(m, WQ_RQ, w, c, PAGE, PAGE, eq, NULL),
+                    ==, 0);
+    hwc_ping(m);
+    teardown(mc, m);
+}
+
+static void test_bad_establish(void)
+{
+    Machine *mc = machine_new(ONE_DEV);
+    Mana *m = mana_open(mc, 4);
+
+    hwc_alloc(m);
+    /* MSI-X index 4 of 4 vectors: refused with a status in the SMC */
+    g_assert_cmphex(smc_establish(m, 4), ==, 0x181);
+    g_assert_cmphex(eqe_info(m, m->eq, 0), ==, 0);
+    hwc_up(m);
+    hwc_ping(m);
+    teardown(mc, m);
+}
+
+static void test_bad_rss(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint64_t tab[8], bogus = 0x1234567;
+    uint32_t eq, i;
+    Wq sq, rq;
+
+    setup(",indirection-entries=4", &mc, &m);
+    eq = new_eq(m, 1, NULL);
+    create_wq(m, WQ_SQ, eq, &sq);
+    create_wq(m, WQ_RQ, eq, &rq);
+    for (i = 0; i < 8; i++) {
+        tab[i] = rq.obj;
+    }
+    g_assert_cmphex(vport_rx(m, true, true, &rq.obj, tab, 8), !=, 0);
+    g_assert_cmphex(vport_rx(m, true, true, &rq.obj, tab, 3), !=, 0);
+    g_assert_cmphex(vport_rx(m, true, true, &rq.obj, tab, 0), !=, 0);
+    tab[2] = sq.obj;                                /* not an RQ */
+    g_assert_cmphex(vport_rx(m, true, true, &rq.obj, tab, 4), !=, 0);
+    tab[2] = rq.obj;
+    g_assert_cmphex(vport_rx(m, true, true, &bogus, tab, 4), !=, 0);
+    g_assert_cmphex(vport_rx(m, true, true, &sq.obj, tab, 4), !=, 0);
+    g_assert_cmphex(vport_rx(m, true, true, &rq.obj, tab, 4), ==, 0);
+    hwc_ping(m);
+    teardown(mc, m);
+}
+
+static void test_bad_tx(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint64_t fa;
+    uint32_t eq, k;
+    g_autofree uint8_t *f = g_malloc0(9100);
+    Wq sq;
+
+    setup(",max-frame=1514", &mc, &m);
+    eq = new_eq(m, 1, NULL);
+    create_wq(m, WQ_SQ, eq, &sq);
+    fa = gmem(mc, 3 * PAGE);
+
+    /* a frame over the MTU (1514 + VLAN) is dropped with an MTU CQE */
+    memset(f, 0xff, 6);
+    stw_be_p(f + 12, 0x88b5);
+    qtest_memwrite(mc->qts, fa, f, 9100);
+    tx_post(m, &sq, fa, 1600, 0);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_MTU_DROP);
+    tx_post(m, &sq, fa, 1514, 0);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_OKAY);
+
+    /* TSO with an MSS of 16: refused (the minimum is 64) */
+    memset(f, 0, 9100);
+    memset(f, 0xff, 6);
+    stw_be_p(f + 12, 0x0800);
+    f[14] = 0x45;
+    f[23] = 6;                                      /* TCP */
+    f[14 + 20 + 12] = 5 << 4;
+    for (k = 54; k < 1000; k++) {
+        f[k] = k;
+    }
+    qtest_memwrite(mc->qts, fa, f, 1000);
+    tx_post(m, &sq, fa, 1000, 1u << 11 | 16u << 16);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_INVALID_OOB);
+    tx_post(m, &sq, fa, 1000, 1u << 11 | 536u << 16);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_OKAY);
+    hwc_ping(m);
+    teardown(mc, m);
+}
+
+/* A DMA that fails (own BAR, nothing mapped) gives an error completion. */
+static void test_bad_dma(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint64_t fa;
+    uint32_t eq;
+    uint8_t frame[64] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    g_autofree char *st = NULL;
+    Wq sq;
+
+    setup(NULL, &mc, &m);
+    eq = new_eq(m, 1, NULL);
+    create_wq(m, WQ_SQ, eq, &sq);
+    tx_post(m, &sq, m->bar0_addr, 64, 0);                 /* own BAR0 */
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_INVALID_OOB);
+    tx_post(m, &sq, 0x7f00000000ull, 64, 0);              /* nothing there */
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_INVALID_OOB);
+    fa = gmem(mc, PAGE);
+    qtest_memwrite(mc->qts, fa, frame, sizeof(frame));
+    tx_post(m, &sq, fa, sizeof(frame), 0);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_OKAY);
+    st = qom_get_str(mc, "/machine/peripheral/mana0", "stats");
+    g_assert(strstr(st, "dma: errors 2\n"));
+    hwc_ping(m);
+    teardown(mc, m);
+}
+
+static void test_bad_props(void)
+{
+    Machine *mc;
+    Mana *m;
+    const char *p = "/machine/peripheral/mana0";
+    QDict *r;
+
+    setup(NULL, &mc, &m);
+    qom_set_u32(mc, p, "fault-delay-ms", 120001, false);
+    qom_set_u32(mc, p, "fault-delay-ms", 120000, true);
+    qom_set_u32(mc, p, "fault-delay-ms", 0, true);
+    qom_set_u32(mc, p, "rxgen-size", 9217, false);
+    qom_set_u32(mc, p, "rxgen-size", 63, false);
+    qom_set_u32(mc, p, "rxgen-flows", 0, false);
+    qom_set_u32(mc, p, "clamp-mbps", 100001, false);
+    r = qtest_qmp(mc->qts, "{ 'execute': 'device_add', 'arguments': "
+                  "{ 'driver': 'mana', 'id': 'm2', 'addr': '06.0', "
+                  "'max-speed-mbps': 2000000 } }");
+    g_assert(r && qdict_haskey(r, "error"));
+    qobject_unref(r);
+    hwc_ping(m);
+    teardown(mc, m);
+}
+
+/* fault-delay-ms beyond 2^32 ns (4.3 s) delays by the full amount. */
+static void test_long_delay(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint8_t b[0x30];
+
+    setup(NULL, &mc, &m);
+    qom_set_u32(mc, "/machine/peripheral/mana0", "fault-delay-ms", 5000,
+                true);
+    req_hdr(m, b, GDMA_QUERY_HWC_TIMEOUT, sizeof(b));
+    hwc_send_nowait(m, b, sizeof(b));
+    qtest_clock_step(mc->qts, 4900 * 1000 * 1000ll);
+    qtest_memread(mc->qts, m->resp, m->r, 0x20);
+    /* not answered yet */
+    g_assert_cmphex((uint32_t)ldl_le_p(m->r + 4), ==, 0xeeeeeeee);
+    qtest_clock_step(mc->qts, 200 * 1000 * 1000ll);
+    qtest_memread(mc->qts, m->resp, m->r, 0x20);
+    g_assert_cmphex(ldl_le_p(m->r + 4), ==, GDMA_QUERY_HWC_TIMEOUT);
+    qom_set_u32(mc, "/machine/peripheral/mana0", "fault-delay-ms", 0, true);
+    hwc_ping(m);
+    teardown(mc, m);
+}
+
+/* Rate statistics over a window of exactly 2^32 ns: no division by 0. */
+static void test_rate_window(void)
+{
+    Machine *mc;
+    Mana *m;
+    g_autofree char *s = NULL;
+
+    setup(NULL, &mc, &m);
+    qtest_clock_step(mc->qts, (1ll << 32) - qtest_clock_step(mc->qts, 0));
+    s = qom_get_str(mc, "/machine/peripheral/mana0", "stats");
+    g_assert(strstr(s, "tx-rate 0 bps"));
+    teardown(mc, m);
+}
+
+/* ------------------------------------------------------------------ */
+/* Randomized: guest-controlled values at random, QEMU must stay alive */
+
+/* The message codes the device implements (others are just unsupported) */
+static const uint32_t fuzz_codes[] = {
+    2, 3, 4, 10, 12, 13, 25, 27, 84, 0x20001, 0x20002, 0x20003, 0x20004,
+    0x20005, 0x20006, 0x20007, 0x20008, 0x2000a, 0x2000b,
+};
+
+static void fuzz_one(Mana *m, GRand *rnd, Wq *sq, Wq *rq, uint64_t scratch)
+{
+    Machine *mc = m->mc;
+    uint32_t what = g_rand_int_range(rnd, 0, 8);
+    uint8_t b[0x100];
+    uint32_t i, len;
+
+    switch (what) {
+    case 0:         /* a register, SMC dword or doorbell */
+        if (g_rand_boolean(rnd)) {
+            w64(m, DB(g_rand_int_range(rnd, 0, 0x1000) & ~7),
+                ((uint64_t)g_rand_int(rnd) << 32) | g_rand_int(rnd));
+        } else {
+            w32(m, g_rand_int_range(rnd, 0, 0x200) & ~3, g_rand_int(rnd));
+        }
+        break;
+    case 1:         /* an HWC message with random fields */
+    case 2:
+        len = g_rand_int_range(rnd, 0x28, sizeof(b));
+        for (i = 0; i < sizeof(b); i++) {
+            b[i] = g_rand_int(rnd);
+        }
+        stl_le_p(b + 4, fuzz_codes[g_rand_int_range(rnd, 0,
+                                                    ARRAY_SIZE(fuzz_codes))]);
+        if (g_rand_boolean(rnd)) {
+            stq_le_p(b + 0x28, VPORT);
+        }
+        if (g_rand_boolean(rnd)) {
+            for (i = 0x30; i + 8 <= len; i += 8) {
+                if (g_rand_int_range(rnd, 0, 3) == 0) {
+                    stq_le_p(b + i, scratch + PAGE *
+                             g_rand_int_range(rnd, 0, 4) +
+                             (g_rand_boolean(rnd) ? 0 : m->bar0_addr));
+                }
+            }
+        }
+        hwc_send_nowait(m, b, len);
+        break;
+    case 3:         /* a random SQ WQE */
+    case 4:
+        for (i = 0; i < 32; i += 4) {
+            qtest_writel(mc->qts, sq->mem + ((sq->tail + i) & (PAGE - 1)),
+                         g_rand_int(rnd));
+        }
+        if (g_rand_boolean(rnd)) {
+            qtest_writeq(mc->qts, sq->mem + ((sq->tail + 16) & (PAGE - 1)),
+                         g_rand_boolean(rnd) ? m->bar0_addr : scratch);
+        }
+        sq->tail += 32;
+        w64(m, DB(DB_SQ), sq->id | ((uint64_t)sq->tail << 32));
+        break;
+    case 5:         /* a random RQ WQE, then a frame to it */
+        for (i = 0; i < 32; i += 4) {
+            qtest_writel(mc->qts, rq->mem + ((rq->tail + i) & (PAGE - 1)),
+                         g_rand_int(rnd));
+        }
+        rq->tail += 32;
+        w64(m, DB(DB_RQ), rq->id | ((uint64_t)rq->tail << 32));
+        break;
+    case 6:         /* random memory the queues point at */
+        for (i = 0; i < 16; i++) {
+            qtest_writel(mc->qts, scratch +
+                         (g_rand_int_range(rnd, 0, 4 * PAGE) & ~3),
+                         g_rand_int(rnd));
+        }
+        break;
+    case 7:         /* time passes: timers and the pacing run */
+        if (g_rand_int_range(rnd, 0, 4) == 0) {
+            qom_set_u32(mc, "/machine/peripheral/mana0", "clamp-mbps",
+                        g_rand_int_range(rnd, 0, 1000), true);
+        }
+        if (g_rand_int_range(rnd, 0, 8) == 0) {
+            qom_set_u32(mc, "/machine/peripheral/mana0", "fault-delay-ms",
+                        g_rand_int_range(rnd, 0, 3), true);
+        }
+        qtest_clock_step(mc->qts, g_rand_int_range(rnd, 1, 5000000));
+        break;
+    }
+}
+
+static void test_fuzz(void)
+{
+    const char *env = g_getenv("MANA_FUZZ_SECONDS");
+    double secs = env && *env ? g_ascii_strtod(env, NULL) : 5;
+    const char *seed_env = g_getenv("MANA_FUZZ_SEED");
+    unsigned long seed_val = 0;
+    uint64_t n = 0, rounds = 0;
+    guint32 seed;
+    GRand *rnd;
+    gint64 end;
+
+    if (seed_env && *seed_env) {
+        g_assert(qemu_strtoul(seed_env, NULL, 0, &seed_val) == 0);
+        seed = seed_val;
+    } else {
+        seed = g_random_int();
+    }
+    rnd = g_rand_new_with_seed(seed);
+    end = g_get_monotonic_time() + (gint64)(secs * G_USEC_PER_SEC);
+
+    g_test_message("fuzz seed %u (MANA_FUZZ_SEED), %.0f s "
+                   "(MANA_FUZZ_SECONDS)", seed, secs);
+    while (g_get_monotonic_time() < end) {
+        Machine *mc;
+        Mana *m;
+        uint64_t scratch;
+        uint32_t eq, i;
+        Wq sq, rq;
+
+        setup(NULL, &mc, &m);
+        qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
+            "'arguments': { 'path': '/machine/peripheral/mana0', "
+            "'property': 'rxgen', 'value': true } }");
+        scratch = gmem(mc, 4 * PAGE);
+        eq = new_eq(m, 1, NULL);
+        create_wq(m, WQ_SQ, eq, &sq);
+        create_wq(m, WQ_RQ, eq, &rq);
+        g_assert_cmphex(vport_rx(m, true, false, &rq.obj, NULL, 0), ==, 0);
+        for (i = 0; i < 300 && g_get_monotonic_time() < end; i++) {
+            fuzz_one(m, rnd, &sq, &rq, scratch);
+            n++;
+        }
+        rounds++;
+        teardown(mc, m);
+    }
+    g_test_message("fuzz: %" PRIu64 " actions over %" PRIu64 " machines",
+                   n, rounds);
+    g_rand_free(rnd);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("mana/probe", test_probe);
+    qtest_add_func("mana/tx-rx", test_tx_rx);
+    qtest_add_func("mana/crash-eq-in-bar", test_crash_eq_in_bar);
+    qtest_add_func("mana/own-bar-dma", test_own_bar_dma);
+    qtest_add_func("mana/bad-regions", test_bad_regions);
+    qtest_add_func("mana/bad-queues", test_bad_queues);
+    qtest_add_func("mana/bad-establish", test_bad_establish);
+    qtest_add_func("mana/bad-rss", test_bad_rss);
+    qtest_add_func("mana/bad-tx", test_bad_tx);
+    qtest_add_func("mana/bad-dma", test_bad_dma);
+    qtest_add_func("mana/bad-props", test_bad_props);
+    qtest_add_func("mana/long-delay", test_long_delay);
+    qtest_add_func("mana/rate-window", test_rate_window);
+    qtest_add_func("mana/fuzz", test_fuzz);
+    return g_test_run();
+}
