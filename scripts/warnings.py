@@ -19,9 +19,10 @@ MODPOST = re.compile(r'^(?:WARNING|ERROR): modpost: (?P<msg>.*)$')
 
 def norm(path, src):
     path = os.path.normpath(path)
-    src = os.path.normpath(src)
-    if path.startswith(src + '/'):
-        return path[len(src) + 1:]
+    # the tree may be named through a symlink (a worktree's build/linux)
+    for root in {os.path.normpath(src), os.path.realpath(src)}:
+        if path.startswith(root + '/'):
+            return path[len(root) + 1:]
     while path.startswith('../'):
         path = path[3:]
     return path
