@@ -20,40 +20,10 @@
 #include "libqos/pci-pc.h"
 #include "libqos/generic-pcihost.h"
 #include "hw/pci/pci_regs.h"
+#include "hw/net/mana_regs.h"
 
-#define PAGE                    4096
-#define SMC                     0x100
-#define DB(off)                 (0x1000 + (off))
-#define DB_SQ                   0x000
-#define DB_RQ                   0x400
-#define DB_CQ                   0x800
-#define DB_EQ                   0xff8
-#define VPORT                   0x4d414e4100000001ull
-
-#define EQE_COMPLETION          3
-#define EQE_TEST_EVENT          64
-#define EQE_INIT_EQ_ID_DB       129
-#define EQE_INIT_DATA           130
-#define EQE_INIT_DONE           131
-
-#define GDMA_QUERY_MAX_RESOURCES    2
-#define GDMA_GENERATE_TEST_EQE      10
-#define GDMA_CREATE_QUEUE           12
-#define GDMA_DISABLE_QUEUE          13
-#define GDMA_CREATE_DMA_REGION      25
-#define GDMA_DESTROY_DMA_REGION     27
-#define GDMA_QUERY_HWC_TIMEOUT      84
-#define MANA_CREATE_WQ_OBJ          0x20004
-#define MANA_DESTROY_WQ_OBJ         0x20005
-#define MANA_CONFIG_VPORT_RX        0x20007
-#define MANA_QUERY_VPORT_CONFIG     0x20008
-
-#define WQ_SQ                   1
-#define WQ_RQ                   2
-#define CQE_RX_OKAY             1
-#define CQE_TX_OKAY             32
-#define CQE_TX_MTU_DROP         34
-#define CQE_TX_INVALID_OOB      35
+#define PAGE                    4096        /* DMA region page size */
+#define DB(off)                 (MANA_DB_ZONE_OFFSET + (off))
 
 /* One machine with its guest memory allocator. */
 typedef struct Machine {
@@ -197,10 +167,10 @@ static uint32_t smc_establish(Mana *m, uint16_t msix)
     stw_le_p(b + 24, hi);
     stw_le_p(b + 26, msix);
     for (i = 0; i < 7; i++) {
-        w32(m, SMC + 4 * i, ldl_le_p(b + 4 * i));
+        w32(m, MANA_SMC_OFFSET + 4 * i, ldl_le_p(b + 4 * i));
     }
-    w32(m, SMC + 28, 1);
-    return r32(m, SMC + 28);
+    w32(m, MANA_SMC_OFFSET + 28, 1);
+    return r32(m, MANA_SMC_OFFSET + 28);
 }
 
 static uint32_t eqe_info(Mana *m, uint64_t eq, uint32_t slot)
@@ -224,8 +194,9 @@ static void hwc_up(Mana *m)
 
     if (!m->eq) {
         g_assert_cmphex(r32(m, 0x08), ==, 0x1000);     /* doorbell zone */
-        g_assert_cmphex(r32(m, 0x18), ==, SMC);
-        g_assert_cmphex(r32(m, SMC + 28), ==, 0);      /* 0 at reset */
+        g_assert_cmphex(r32(m, 0x18), ==, MANA_SMC_OFFSET);
+        /* 0 at reset */
+        g_assert_cmphex(r32(m, MANA_SMC_OFFSET + 28), ==, 0);
         hwc_alloc(m);
     }
     g_assert_cmphex(smc_establish(m, 0), ==, 0x81);
@@ -235,9 +206,9 @@ static void hwc_up(Mana *m)
         info = eqe_info(m, m->eq, i);
         d0 = rd32(m->mc, m->eq + 16 * i);
         g_assert_cmpuint(info >> 29, ==, 1);
-        if ((info & 0xff) == EQE_INIT_EQ_ID_DB) {
+        if ((info & 0xff) == EQE_HWC_INIT_EQ_ID_DB) {
             m->eq_id = d0 & 0xffff;
-        } else if ((info & 0xff) == EQE_INIT_DATA) {
+        } else if ((info & 0xff) == EQE_HWC_INIT_DATA) {
             switch (d0 >> 24) {
             case 1:
                 m->cq_id = d0 & 0xffffff;
@@ -251,7 +222,7 @@ static void hwc_up(Mana *m)
             }
         }
     }
-    g_assert_cmpuint(eqe_info(m, m->eq, 10) & 0xff, ==, EQE_INIT_DONE);
+    g_assert_cmpuint(eqe_info(m, m->eq, 10) & 0xff, ==, EQE_HWC_INIT_DONE);
     g_assert(qpci_msix_pending(m->dev, 0));
 }
 
@@ -297,11 +268,11 @@ static uint32_t hwc_send_nowait(Mana *m, const uint8_t *req, uint32_t len)
     qtest_memset(mc->qts, m->resp, 0xee, PAGE);
     put_wqe(mc, m->rq, PAGE, m->rq_tail, 1 | (2 << 8), oob, 8, m->resp, PAGE);
     m->rq_tail += 32;
-    w64(m, DB(DB_RQ), m->rq_id | ((uint64_t)m->rq_tail << 32));
+    w64(m, DB(MANA_DB_RQ), m->rq_id | ((uint64_t)m->rq_tail << 32));
     qtest_memwrite(mc->qts, m->req, req, len);
     put_wqe(mc, m->sq, PAGE, m->sq_tail, 1 | (2 << 8), oob, 8, m->req, len);
     m->sq_tail += 32;
-    w64(m, DB(DB_SQ), m->sq_id | ((uint64_t)m->sq_tail << 32));
+    w64(m, DB(MANA_DB_SQ), m->sq_id | ((uint64_t)m->sq_tail << 32));
     qtest_memread(mc->qts, m->resp, m->r, sizeof(m->r));
     return ldl_le_p(m->r + 0x18);
 }
@@ -392,7 +363,7 @@ static uint32_t create_wq_raw(Mana *m, uint32_t type, uint64_t wr,
     uint32_t st;
 
     req_hdr(m, b, MANA_CREATE_WQ_OBJ, sizeof(b));
-    stq_le_p(b + 0x28, VPORT);
+    stq_le_p(b + 0x28, MANA_VPORT_HANDLE);
     stl_le_p(b + 0x30, type);
     stq_le_p(b + 0x38, wr);
     stq_le_p(b + 0x40, cr);
@@ -441,14 +412,14 @@ static void tx_post(Mana *m, Wq *sq, uint64_t addr, uint32_t len,
     put_wqe(m->mc, sq->mem, sq->size, sq->tail, 1 | (2 << 8) | hdr1_extra,
             oob, 8, addr, len);
     sq->tail += 32;
-    w64(m, DB(DB_SQ), sq->id | ((uint64_t)sq->tail << 32));
+    w64(m, DB(MANA_DB_SQ), sq->id | ((uint64_t)sq->tail << 32));
 }
 
 static void rq_post(Mana *m, Wq *rq, uint64_t addr, uint32_t len)
 {
     put_wqe(m->mc, rq->mem, rq->size, rq->tail, 1, NULL, 0, addr, len);
     rq->tail += 32;
-    w64(m, DB(DB_RQ), rq->id | ((uint64_t)rq->tail << 32));
+    w64(m, DB(MANA_DB_RQ), rq->id | ((uint64_t)rq->tail << 32));
 }
 
 /* Next CQE of @wq's CQ: its type (-1 if none), data copied to @d. */
@@ -477,7 +448,7 @@ static uint32_t vport_rx(Mana *m, bool rx, bool rss, const uint64_t *def,
     g_autofree uint8_t *b = g_malloc0(len);
 
     req_hdr(m, b, MANA_CONFIG_VPORT_RX, len);
-    stq_le_p(b + 0x28, VPORT);
+    stq_le_p(b + 0x28, MANA_VPORT_HANDLE);
     stw_le_p(b + 0x30, n);
     stw_le_p(b + 0x32, 0x78);
     stl_le_p(b + 0x34, rx);
@@ -565,8 +536,8 @@ static void test_probe(void)
     g_assert_cmphex(hwc_send(m, b, 0x2c), ==, 0);
     g_assert_cmphex(eqe_info(m, eq_mem, 0), ==, EQE_TEST_EVENT | 1u << 29);
     g_assert(qpci_msix_pending(m->dev, 1));
-    create_wq(m, WQ_SQ, eq, &sq);
-    create_wq(m, WQ_RQ, eq, &rq);
+    create_wq(m, GDMA_WQ_SQ, eq, &sq);
+    create_wq(m, GDMA_WQ_RQ, eq, &rq);
     req_hdr(m, b, MANA_DESTROY_WQ_OBJ, 0x38);
     stq_le_p(b + 0x30, sq.obj);
     g_assert_cmphex(hwc_send(m, b, 0x38), ==, 0);
@@ -598,8 +569,8 @@ static void test_tx_rx(void)
 
         hwc_up(m[i]);
         eq = new_eq(m[i], 1, NULL);
-        create_wq(m[i], WQ_SQ, eq, &sq[i]);
-        create_wq(m[i], WQ_RQ, eq, &rq[i]);
+        create_wq(m[i], GDMA_WQ_SQ, eq, &sq[i]);
+        create_wq(m[i], GDMA_WQ_RQ, eq, &rq[i]);
         g_assert_cmphex(vport_rx(m[i], true, false, &rq[i].obj, NULL, 0),
                         ==, 0);
         buf[i] = gmem(mc, PAGE);
@@ -652,12 +623,12 @@ static void test_crash_eq_in_bar(void)
     Wq sq;
 
     setup(NULL, &mc, &m);
-    page = m->bar0_addr + SMC + 28;
+    page = m->bar0_addr + MANA_SMC_OFFSET + 28;
     st = create_region_pages(m, &page, 1, PAGE, &h);
     if (st == 0) {
         /* the model took it: go on with the sequence that crashed */
         g_assert_cmphex(create_eq(m, h, PAGE, 1, &eq), ==, 0);
-        create_wq(m, WQ_SQ, eq, &sq);
+        create_wq(m, GDMA_WQ_SQ, eq, &sq);
         g_assert_cmpuint(sq.cq_id & 7, ==, 1);
         qom_set_u32(mc, "/machine/peripheral/mana0", "clamp-mbps", 100, true);
         fa = gmem(mc, PAGE);
@@ -686,7 +657,7 @@ static void test_own_bar_dma(void)
     Wq sq;
 
     setup(NULL, &mc, &m);
-    smc0 = r32(m, SMC);
+    smc0 = r32(m, MANA_SMC_OFFSET);
     page = m->bar0_addr;
     g_assert_cmphex(create_region_pages(m, &page, 1, PAGE, &h), ==, 0);
     g_assert_cmphex(create_eq(m, h, PAGE, 1, &eq), ==, 0);
@@ -695,14 +666,14 @@ static void test_own_bar_dma(void)
         stl_le_p(b + 0x28, eq);
         g_assert_cmphex(hwc_send(m, b, sizeof(b)), ==, 0);
     }
-    create_wq(m, WQ_SQ, eq, &sq);
+    create_wq(m, GDMA_WQ_SQ, eq, &sq);
     qom_set_u32(mc, "/machine/peripheral/mana0", "clamp-mbps", 100, true);
     fa = gmem(mc, PAGE);
     qtest_memwrite(mc->qts, fa, frame, sizeof(frame));
     tx_post(m, &sq, fa, sizeof(frame), 0);
     qtest_clock_step(mc->qts, 10 * 1000 * 1000);
     g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_OKAY);
-    g_assert_cmphex(r32(m, SMC), ==, smc0);
+    g_assert_cmphex(r32(m, MANA_SMC_OFFSET), ==, smc0);
     hwc_ping(m);
     teardown(mc, m);
 }
@@ -760,20 +731,21 @@ static void test_bad_queues(void)
     /* a CQ's parent EQ is a MANA EQ, not the HWC's */
     w = new_region(m, PAGE, NULL);
     c = new_region(m, PAGE, NULL);
-    g_assert_cmphex(create_wq_raw(m, WQ_SQ, w, c, PAGE, PAGE, m->eq_id, NULL),
+    g_assert_cmphex(create_wq_raw(m, GDMA_WQ_SQ, w, c, PAGE, PAGE, m->eq_id,
+                                  NULL),
                     !=, 0);
-    g_assert_cmphex(create_wq_raw(m, WQ_SQ, w, c, 2048, PAGE, eq, NULL),
+    g_assert_cmphex(create_wq_raw(m, GDMA_WQ_SQ, w, c, 2048, PAGE, eq, NULL),
                     !=, 0);
-    g_assert_cmphex(create_wq_raw(m, WQ_SQ, w, c, PAGE, 1024, eq, NULL),
+    g_assert_cmphex(create_wq_raw(m, GDMA_WQ_SQ, w, c, PAGE, 1024, eq, NULL),
                     !=, 0);
-    g_assert_cmphex(create_wq_raw(m, WQ_SQ, w, c, PAGE, PAGE, 99, NULL),
+    g_assert_cmphex(create_wq_raw(m, GDMA_WQ_SQ, w, c, PAGE, PAGE, 99, NULL),
                     !=, 0);
     /* queues=2: a third SQ is over the advertised max_sq */
-    create_wq(m, WQ_SQ, eq, &sq);
-    create_wq(m, WQ_SQ, eq, &q2);
-    g_assert_cmphex(create_wq_raw(m, WQ_SQ, w, c, PAGE, PAGE, eq, NULL),
+    create_wq(m, GDMA_WQ_SQ, eq, &sq);
+    create_wq(m, GDMA_WQ_SQ, eq, &q2);
+    g_assert_cmphex(create_wq_raw(m, GDMA_WQ_SQ, w, c, PAGE, PAGE, eq, NULL),
                     !=, 0);
-    g_assert_cmphex(create_wq_raw(m, WQ_RQ, w, c, PAGE, PAGE, eq, NULL),
+    g_assert_cmphex(create_wq_raw(m, GDMA_WQ_RQ, w, c, PAGE, PAGE, eq, NULL),
                     ==, 0);
     hwc_ping(m);
     teardown(mc, m);
@@ -803,8 +775,8 @@ static void test_bad_rss(void)
 
     setup(",indirection-entries=4", &mc, &m);
     eq = new_eq(m, 1, NULL);
-    create_wq(m, WQ_SQ, eq, &sq);
-    create_wq(m, WQ_RQ, eq, &rq);
+    create_wq(m, GDMA_WQ_SQ, eq, &sq);
+    create_wq(m, GDMA_WQ_RQ, eq, &rq);
     for (i = 0; i < 8; i++) {
         tab[i] = rq.obj;
     }
@@ -832,7 +804,7 @@ static void test_bad_tx(void)
 
     setup(",max-frame=1514", &mc, &m);
     eq = new_eq(m, 1, NULL);
-    create_wq(m, WQ_SQ, eq, &sq);
+    create_wq(m, GDMA_WQ_SQ, eq, &sq);
     fa = gmem(mc, 3 * PAGE);
 
     /* a frame over the MTU (1514 + VLAN) is dropped with an MTU CQE */
@@ -876,7 +848,7 @@ static void test_bad_dma(void)
 
     setup(NULL, &mc, &m);
     eq = new_eq(m, 1, NULL);
-    create_wq(m, WQ_SQ, eq, &sq);
+    create_wq(m, GDMA_WQ_SQ, eq, &sq);
     tx_post(m, &sq, m->bar0_addr, 64, 0);                 /* own BAR0 */
     g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_INVALID_OOB);
     tx_post(m, &sq, 0x7f00000000ull, 64, 0);              /* nothing there */
@@ -987,7 +959,7 @@ static void fuzz_one(Mana *m, GRand *rnd, Wq *sq, Wq *rq, uint64_t scratch)
         stl_le_p(b + 4, fuzz_codes[g_rand_int_range(rnd, 0,
                                                     ARRAY_SIZE(fuzz_codes))]);
         if (g_rand_boolean(rnd)) {
-            stq_le_p(b + 0x28, VPORT);
+            stq_le_p(b + 0x28, MANA_VPORT_HANDLE);
         }
         if (g_rand_boolean(rnd)) {
             for (i = 0x30; i + 8 <= len; i += 8) {
@@ -1011,7 +983,7 @@ static void fuzz_one(Mana *m, GRand *rnd, Wq *sq, Wq *rq, uint64_t scratch)
                          g_rand_boolean(rnd) ? m->bar0_addr : scratch);
         }
         sq->tail += 32;
-        w64(m, DB(DB_SQ), sq->id | ((uint64_t)sq->tail << 32));
+        w64(m, DB(MANA_DB_SQ), sq->id | ((uint64_t)sq->tail << 32));
         break;
     case 5:         /* a random RQ WQE, then a frame to it */
         for (i = 0; i < 32; i += 4) {
@@ -1019,7 +991,7 @@ static void fuzz_one(Mana *m, GRand *rnd, Wq *sq, Wq *rq, uint64_t scratch)
                          g_rand_int(rnd));
         }
         rq->tail += 32;
-        w64(m, DB(DB_RQ), rq->id | ((uint64_t)rq->tail << 32));
+        w64(m, DB(MANA_DB_RQ), rq->id | ((uint64_t)rq->tail << 32));
         break;
     case 6:         /* random memory the queues point at */
         for (i = 0; i < 16; i++) {
@@ -1077,8 +1049,8 @@ static void test_fuzz(void)
             "'property': 'rxgen', 'value': true } }");
         scratch = gmem(mc, 4 * PAGE);
         eq = new_eq(m, 1, NULL);
-        create_wq(m, WQ_SQ, eq, &sq);
-        create_wq(m, WQ_RQ, eq, &rq);
+        create_wq(m, GDMA_WQ_SQ, eq, &sq);
+        create_wq(m, GDMA_WQ_RQ, eq, &rq);
         g_assert_cmphex(vport_rx(m, true, false, &rq.obj, NULL, 0), ==, 0);
         for (i = 0; i < 300 && g_get_monotonic_time() < end; i++) {
             fuzz_one(m, rnd, &sq, &rq, scratch);

@@ -16,24 +16,7 @@
 #include "qemu/timer.h"
 #include "hw/pci/pci.h"
 #include "net/net.h"
-
-/* BAR0 layout */
-#define MANA_BAR0_SIZE              0x4000
-#define MANA_REG_DB_ZONE            0x08
-#define MANA_REG_DB_PAGE_SIZE       0x10
-#define MANA_REG_SMC_OFFSET         0x18
-#define MANA_REG_SMC_SIZE           0x20
-#define MANA_SMC_OFFSET             0x100
-#define MANA_SMC_SIZE               0x20
-#define MANA_DB_ZONE_OFFSET         0x1000
-#define MANA_DB_PAGE_SIZE           0x1000
-#define MANA_DB_PAGES               1
-
-/* Doorbell offsets inside a doorbell page */
-#define MANA_DB_SQ                  0x000
-#define MANA_DB_RQ                  0x400
-#define MANA_DB_CQ                  0x800
-#define MANA_DB_EQ                  0xff8
+#include "mana_regs.h"
 
 /* Device limits */
 #define MANA_MAX_QUEUES             64
