@@ -48,7 +48,7 @@ run_guest() {
 
 {
 	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "series: $(git -C "$BUILD/linux" describe --always --tags 2>/dev/null) ($(git -C "$BUILD/linux" rev-list --count base..HEAD 2>/dev/null) patches on base)"
+	echo "series: $(git -C "$LINUX" describe --always --tags 2>/dev/null) ($(git -C "$LINUX" rev-list --count base..HEAD 2>/dev/null) patches on base)"
 	echo "qemu: $("$BUILD/qemu/build/qemu-system-x86_64" --version | head -1), TCG, 2 vCPUs, 2 GiB per guest"
 	echo "host: $(nproc) CPUs, load average at start:$(cut -d' ' -f1-3 /proc/loadavg | sed 's/^/ /')"
 } >"$OUT/run-info.txt"

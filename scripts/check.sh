@@ -1,6 +1,6 @@
 #!/bin/bash
-# make check: lint + qtest + kunit + system tests, with the time of each stage, ending
-# with the line "N passed, N failed".
+# make check: qtest, then lint + kunit + system tests of each kernel base, with
+# the time of each stage, ending with the line "N passed, N failed".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -16,16 +16,24 @@ fatal() { # a stage nothing can run without
 	echo "FAIL check $1 # $2" >>"$R/setup.txt"
 }
 
+# CHECK_BASES: the kernel bases checked (6.12 = series/, 7.3 = net-next/ and
+# unmodified mainline's MANA against the emulator)
+bases=${CHECK_BASES:-$BASES}
 stage deps scripts/deps.sh || fatal deps "Debian packages could not be installed"
-stage tree scripts/tree.sh || fatal tree "series/ does not apply"
+for b in $bases; do
+	stage "tree-$b" env BASE="$b" scripts/tree.sh || fatal "tree-$b" "the patches for Linux $b do not apply"
+done
 stage qemu scripts/qemu.sh || fatal qemu "QEMU does not build"
 stage rootfs bash -c 'ARCH=x86_64 scripts/rootfs.sh && ARCH=arm64 scripts/rootfs.sh' ||
 	fatal rootfs "guest userspace could not be built"
 if [ ! -s "$R/setup.txt" ]; then
-	stage lint scripts/lint.sh
 	stage qtest env QTEST_RESULTS="$R/qtest.txt" scripts/qtest.sh
-	stage kunit scripts/kunit.sh
-	stage system scripts/system.sh
+	for b in $bases; do
+		sfx=${b/#6.12/}
+		stage "lint${sfx:+-$b}" env BASE="$b" scripts/lint.sh
+		stage "kunit${sfx:+-$b}" env BASE="$b" scripts/kunit.sh
+		stage "system${sfx:+-$b}" env BASE="$b" scripts/system.sh
+	done
 fi
 
 step "check: summary"

@@ -10,8 +10,8 @@ step "demo: build what is missing (packages, kernel tree, QEMU, kernels, guest u
 # shellcheck disable=SC2086
 build() { "$ROOT/scripts/tree.sh" && guest_build $configs; }
 timed build build
-mods=$(grep -v '^#' "$ROOT/tests/kunit.list" | xargs)
-n=$(git -C "$BUILD/linux" rev-list --count base..HEAD)
+mods=$(kunit_modules)
+n=$(git -C "$LINUX" rev-list --count base..HEAD)
 # guest CONFIG: the report of a CONFIG guest (its stdout; the log has the rest)
 guest() { CONFIG=$1 RUN="bash /harness/run/tests/demo-report.sh $mods" "$ROOT/scripts/vm.sh" | tee "$2"; }
 for cfg in $configs; do

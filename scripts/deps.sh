@@ -9,6 +9,8 @@ PKGS=(
 	build-essential bc bison flex libelf-dev libssl-dev kmod cpio rsync
 	gcc-aarch64-linux-gnu ccache python3 python3-yaml python3-jsonschema
 	perl git
+	# kselftest helpers (BPF objects)
+	clang llvm
 	# NIPA-style checks
 	sparse coccinelle ocaml-nox codespell
 	# QEMU build

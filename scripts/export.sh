@@ -1,27 +1,33 @@
 #!/bin/bash
-# Write base..HEAD of build/linux to series/ (cover letter first, stable).
+# Write base..HEAD of build/linux to series/ (BASE=7.3: build/linux-7.3 to
+# net-next/), cover letter first, stable.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-LINUX=$BUILD/linux
-[ -d "$LINUX/.git" ] || die "no build/linux: run 'make tree' first"
+tree=${LINUX#"$ROOT"/} pdir=${PATCHES#"$ROOT"/}
+[ -d "$LINUX/.git" ] || die "no $tree: run 'make tree${BSFX:+ BASE=$BASE}' first"
 cd "$LINUX"
 [ -z "$(git status --porcelain --untracked-files=no)" ] ||
-	die "build/linux has uncommitted changes: commit them first"
+	die "$tree has uncommitted changes: commit them first"
 n=$(git rev-list --count base..HEAD)
-step "export: $n patches to series/"
-mkdir -p "$ROOT/series"
-rm -f "$ROOT"/series/*.patch
+step "export: $n patches to $pdir/"
+mkdir -p "$PATCHES"
+rm -f "$PATCHES"/*.patch
+# the subject prefix: the tree a maintainer takes it into
+case "$BASE" in
+6.12) prefix="PATCH 6.12" ;;
+*) prefix="PATCH net-next" ;;
+esac
 if ((n == 0)); then
-	echo "export: no commits on base; series/ is empty"
+	echo "export: no commits on base; $pdir/ is empty"
 else
 	git -c diff.noprefix=false format-patch -q --cover-letter \
 		--cover-from-description=subject --no-signature --zero-commit \
-		--no-numbered-files --subject-prefix="PATCH 6.12" \
-		-o "$ROOT/series" base..HEAD
+		--no-numbered-files --subject-prefix="$prefix" \
+		-o "$PATCHES" base..HEAD
 	# The cover letter's Date is "now": pin it to the last patch's date.
 	date=$(git log -1 --format='%aD' HEAD)
-	sed -i "s/^Date: .*/Date: $date/" "$ROOT/series/0000-cover-letter.patch"
+	sed -i "s/^Date: .*/Date: $date/" "$PATCHES/0000-cover-letter.patch"
 	# The series goes out under the identity of whoever exports it: every
 	# commit author's From:, Signed-off-by: and cover shortlog line become
 	# the project's git config user (one submitter signs the whole series).
@@ -34,10 +40,10 @@ else
 			NAME_OLD="$old_name" NAME_NEW="$name" perl -0pi -e '
 			s/^(From|Signed-off-by): \Q$ENV{IDENT_OLD}\E$/$1: $ENV{IDENT_NEW}/mg;
 			s/^\Q$ENV{NAME_OLD}\E( \(\d+\):)$/$ENV{NAME_NEW}$1/mg;
-		' "$ROOT"/series/*.patch
+		' "$PATCHES"/*.patch
 	done < <(git log --format='%an%x09%ae' base..HEAD | sort -u)
 fi
 mapfile -t patches < <(series_patches)
 want=$(series_stamp "${patches[@]}")
 echo "$want $(git rev-parse HEAD)" >.git/harness-series
-ls "$ROOT/series"
+ls "$PATCHES"

@@ -19,7 +19,7 @@ else
 	[ -e "$KSRC/.git" ] || "$ROOT/scripts/tree.sh"
 fi
 
-step "kernel: $CONFIG$([ "$DEBUG" = 1 ] && echo ' debug')$([ "$SERIES" = 0 ] && echo ' (base, no series)') -> ${OUT#"$ROOT"/}"
+step "kernel: $CONFIG (Linux $BASE)$([ "$DEBUG" = 1 ] && echo ' debug')$([ "$SERIES" = 0 ] && echo ' (base, no series)') -> ${OUT#"$ROOT"/}"
 mkdir -p "$OUT"
 # the fragments, and the tree's Kconfig files (a patch may add a symbol)
 cfgstamp=$( (stamp_of $frags; git -C "$KSRC" ls-files -s -- '*Kconfig*') | sha256sum | cut -c1-16)
@@ -50,7 +50,7 @@ if [ ! -f "$OUT/.config" ] || [ "$(cat "$OUT/.harness-config" 2>/dev/null)" != "
 			# a symbol the series adds is not there in the base (or in a
 			# patch before the one adding it); any other miss is an error
 			if ! grep -rqx --include='Kconfig*' "config ${sym#CONFIG_}" "$KSRC" &&
-				git -C "$BUILD/linux" grep -qE "^config ${sym#CONFIG_}$" master -- '*Kconfig*'; then
+				git -C "$LINUX" grep -qE "^config ${sym#CONFIG_}$" master -- '*Kconfig*'; then
 				echo "note: ${sym} comes with a patch of the series, skipped here"
 				continue
 			fi

@@ -1,15 +1,15 @@
 #!/bin/bash
-# The series' KUnit suites (tests/kunit.list) as modules in the x86_64 and
-# arm64-64k guests; one line per test case, KTAP summarised.
+# The KUnit suites of tests/kunit.list as modules in the x86_64 and arm64-64k
+# guests of the base (BASE=6.12|7.3); one line per test case, KTAP summarised.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-RESULTS=${RESULTS:-$BUILD/results/kunit.txt}
+RESULTS=${RESULTS:-$BUILD/results/kunit$BSFX.txt}
 mkdir -p "$(dirname "$RESULTS")"
 : >"$RESULTS"
-mods=$(grep -v '^#' "$ROOT/tests/kunit.list" | xargs)
+mods=$(kunit_modules)
 for cfg in ${KUNIT_CONFIGS:-x86_64 arm64-64k}; do
-	step "kunit: $cfg: $mods"
-	guest_stage kunit "$cfg" "bash /harness/run/tests/kunit.sh kunit-$cfg $mods"
+	step "kunit: $cfg (Linux $BASE): $mods"
+	guest_stage kunit "$cfg" "bash /harness/run/tests/kunit.sh kunit-$cfg$BSFX $mods"
 done
-results_summary kunit
+results_summary "kunit (Linux $BASE)"

@@ -6,9 +6,24 @@ BUILD=$ROOT/build
 SHARED=$(cd "$ROOT/.." && pwd)/shared
 mkdir -p "$BUILD"
 
-# The one place the base kernel version is pinned.
-LINUX_PKG=linux-source-6.12
-LINUX_PIN=6.12.117-1~deb12u1
+# The kernel bases, and the one place each is pinned. BASE=6.12 (default):
+# Debian's linux-source-6.12 + series/ in build/linux. BASE=7.3: Debian's
+# linux-source-7.3 (from trixie-backports, taken without changing the host)
+# + net-next/ in build/linux-7.3. Kernel builds, guests and results of 7.3
+# carry "-7.3" in their names.
+BASES="6.12 7.3"
+BASE=${BASE:-6.12}
+case "$BASE" in
+6.12)
+	LINUX_PKG=linux-source-6.12 LINUX_PIN=6.12.117-1~deb12u1 LINUX_SUITE=
+	LINUX=$BUILD/linux PATCHES=$ROOT/series BSFX='' ;;
+7.3)
+	LINUX_PKG=linux-source-7.3 LINUX_PIN=7.3.4-1~bpo13+1 LINUX_SUITE=trixie-backports
+	LINUX=$BUILD/linux-7.3 PATCHES=$ROOT/net-next BSFX=-7.3 ;;
+*) echo "error: unknown BASE '$BASE': use one of: $BASES" >&2 && exit 1 ;;
+esac
+export BASE # the scripts this one runs build for the same base
+LINUX_BASE=$LINUX-base # a worktree of $LINUX at tag base (SERIES=0)
 
 step() { printf '\n== %s ==\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -102,13 +117,13 @@ timed() {
 	local name=$1 t=$SECONDS rc=0
 	shift
 	"$@" || rc=$?
-	STAGE_TIMES+=("$(printf '%-10s %4ds  %s' "$name" $((SECONDS - t)) "$([ $rc = 0 ] && echo ok || echo "FAILED ($rc)")")")
+	STAGE_TIMES+=("$(printf '%-12s %4ds  %s' "$name" $((SECONDS - t)) "$([ $rc = 0 ] && echo ok || echo "FAILED ($rc)")")")
 	return $rc
 }
 # stage_times START: each timed stage, and the total since START ($SECONDS)
 stage_times() {
 	printf '%s\n' "${STAGE_TIMES[@]}"
-	printf '%-10s %4ds\n' total $((SECONDS - $1))
+	printf '%-12s %4ds\n' total $((SECONDS - $1))
 }
 
 CONFIGS="x86_64 arm64-4k arm64-16k arm64-64k"
@@ -125,24 +140,26 @@ config_env() {
 		FRAGMENTS="$ROOT/configs/common $ROOT/configs/arm64-base $ROOT/configs/$1" ;;
 	*) die "unknown CONFIG '$1': use one of: $CONFIGS" ;;
 	esac
+	# what differs between the bases (symbols one of them lacks)
+	[ ! -f "$ROOT/configs/base-$BASE" ] || FRAGMENTS="$FRAGMENTS $ROOT/configs/base-$BASE"
 }
 
 # kbuild_dir NAME SERIES DEBUG: the output directory of one kernel build.
 kbuild_dir() {
-	local d=$BUILD/kernel/$1
+	local d=$BUILD/kernel/$1$BSFX
 	[ -n "${LINUX_TREE:-}" ] && [ "${2:-1}" != 0 ] && d=$d-$(basename "$LINUX_TREE")
 	[ "${3:-0}" = 1 ] && d=$d-debug
 	[ "${2:-1}" = 0 ] && d=$d-base
 	echo "$d"
 }
 
-# ksrc_dir SERIES: the kernel source tree (series applied, or the base).
-# LINUX_TREE=<path> uses another worktree of build/linux (its own build dirs).
+# ksrc_dir SERIES: the kernel source tree (patches applied, or the base).
+# LINUX_TREE=<path> uses another worktree of $LINUX (its own build dirs).
 ksrc_dir() {
 	if [ "${1:-1}" = 0 ]; then
-		echo "$BUILD/linux-base"
+		echo "$LINUX_BASE"
 	else
-		echo "${LINUX_TREE:-$BUILD/linux}"
+		echo "${LINUX_TREE:-$LINUX}"
 	fi
 }
 
@@ -159,17 +176,24 @@ kmake() {
 # kbuild_progress LOG: run_step's progress of a kbuild (its CC lines so far)
 kbuild_progress() { echo "$(grep -c '^  CC ' "$1") objects compiled"; }
 
+# kunit_modules: the KUnit suite modules of tests/kunit.list for BASE (a line
+# is "<module> [<bases>]": no bases means every base)
+kunit_modules() {
+	awk -v b="$BASE" '!/^#/ && NF && (NF == 1 || index("," $2 ",", "," b ",")) {print $1}' \
+		"$ROOT/tests/kunit.list" | xargs
+}
+
 stamp_of() { sha256sum "$@" | sha256sum | cut -c1-16; }
 
-# The patches of series/ (cover letter excluded), in order, and their stamp:
-# by name and content only, so that a checkout at another path (a worktree
-# sharing build/linux) has the same series.
-series_patches() { find "$ROOT/series" -maxdepth 1 -name '*.patch' ! -name '0000-cover-letter.patch' 2>/dev/null | sort; }
+# The patches of the base's folder (series/ or net-next/; cover letter
+# excluded), in order, and their stamp: by name and content only, so that a
+# checkout at another path (a worktree sharing build/linux) has the same series.
+series_patches() { find "$PATCHES" -maxdepth 1 -name '*.patch' ! -name '0000-cover-letter.patch' 2>/dev/null | sort; }
 series_stamp() { (echo series; for p in "$@"; do basename "$p"; sha256sum <"$p"; done) | sha256sum | cut -c1-16; }
 
 # guest_build CONFIG...: build what the guests of these configs need and
-# lack: QEMU, their kernels (SERIES and DEBUG as for vm.sh; SERIES may list
-# both, "0 1"), the userspaces of their architectures. Stops at the first
+# lack: QEMU, their kernels and kselftests (SERIES and DEBUG as for vm.sh;
+# SERIES may list both, "0 1"), the userspaces of their architectures. Stops at the first
 # failure (also where set -e is off, e.g. under run_step or timed).
 guest_build() {
 	local cfg s arches='' a
@@ -178,6 +202,7 @@ guest_build() {
 		config_env "$cfg"
 		for s in ${SERIES:-1}; do
 			CONFIG=$cfg SERIES=$s DEBUG=${DEBUG:-0} "$ROOT/scripts/kernel.sh" || return
+			CONFIG=$cfg SERIES=$s DEBUG=${DEBUG:-0} "$ROOT/scripts/selftests.sh" || return
 		done
 		[[ " $arches " == *" $KARCH "* ]] || arches="$arches $KARCH"
 	done
@@ -193,7 +218,7 @@ guest_build() {
 # built first (once per config), in sight rather than in the guest's log.
 declare -A GUEST_BUILT=()
 guest_stage() { # STAGE CFG CMD [TAG]: run CMD in a CFG guest, collect results
-	local cfg=$2 label=$1-$2${4:+-$4}
+	local cfg=$2 label=$1-$2$BSFX${4:+-$4}
 	local out=$BUILD/results/$label.log
 	if [ -z "${GUEST_BUILT[$cfg]:-}" ]; then
 		guest_build "$cfg" || true # vm.sh fails below and says why

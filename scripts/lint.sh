@@ -1,21 +1,24 @@
 #!/bin/bash
-# NIPA-style checks of series/, patch by patch, then of the whole series.
-# One line per patch per check: PASS/FAIL <check> <patch>: why.
+# NIPA-style checks of series/ (BASE=7.3: net-next/), patch by patch, then
+# of the whole series. One line per patch per check: PASS/FAIL <check> <patch>: why.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-RESULTS=${RESULTS:-$BUILD/results/lint.txt}
+RESULTS=${RESULTS:-$BUILD/results/lint$BSFX.txt}
 mkdir -p "$(dirname "$RESULTS")"
 : >"$RESULTS"
-LINUX=$BUILD/linux
 "$ROOT/scripts/tree.sh" >&2
 cd "$LINUX"
 [ -z "$(git status --porcelain --untracked-files=no)" ] ||
-	die "build/linux has uncommitted changes: commit them, then make lint"
+	die "${LINUX#"$ROOT"/} has uncommitted changes: commit them, then make lint"
+if [ -z "$(git rev-list base..HEAD)" ]; then
+	echo "lint: ${PATCHES#"$ROOT"/}/ has no patches on Linux $BASE: nothing to check"
+	exit 0
+fi
 branch=$(git symbolic-ref -q --short HEAD || git rev-parse HEAD)
 restore() { git checkout -q "$branch"; }
 trap restore EXIT
-LDIR=$BUILD/lint
+LDIR=$BUILD/lint$BSFX
 mkdir -p "$LDIR"
 
 # NIPA's checkpatch ignore list
@@ -202,7 +205,7 @@ base_log() { # config file -> the W=1 log of compiling file at base (once a run)
 		bout=$(kbuild_dir "$cfg" 0 0)
 		[ -f "$bout/.harness-config" ] || CONFIG=$cfg SERIES=0 CONFIG_ONLY=1 "$ROOT/scripts/kernel.sh" >&2
 		rm -f "$bout/${f%.c}.o"
-		KSRC=$BUILD/linux-base run_step "lint: $f at base ($cfg, W=1)" "$log" \
+		KSRC=$LINUX_BASE run_step "lint: $f at base ($cfg, W=1)" "$log" \
 			kmake "$bout" W=1 "${f%.c}.o" || true
 	fi
 	echo "$log"

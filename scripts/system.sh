@@ -1,23 +1,31 @@
 #!/bin/bash
-# The system tests of tests/system.plan in the x86_64 and arm64-64k guests.
+# The system tests of tests/system.plan in the x86_64 and arm64-64k guests
+# of the base (BASE=6.12|7.3).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-RESULTS=${RESULTS:-$BUILD/results/system.txt}
+RESULTS=${RESULTS:-$BUILD/results/system$BSFX.txt}
 mkdir -p "$(dirname "$RESULTS")"
 : >"$RESULTS"
+# plan_lines CONFIG: the plan's lines for CONFIG and BASE, without the first
+# column (<configs>[@<bases>]: no @ means every base)
+plan_lines() {
+	awk -v c="$1" -v b="$BASE" '!/^#/ && NF >= 2 {
+		n = split($1, cb, "@")
+		if (!index("," cb[1] ",", "," c ",")) next
+		if (n > 1 && !index("," cb[2] ",", "," b ",")) next
+		$1 = ""; sub(/^ +/, ""); print }' "$ROOT/tests/system.plan"
+}
 for cfg in ${SYSTEM_CONFIGS:-x86_64 arm64-64k}; do
 	# One guest per kernel command line (the plan's third column on).
-	appends=$(awk -v c="$cfg" '!/^#/ && NF >= 2 && index("," $1 ",", "," c ",") {
-		$1 = $2 = ""; sub(/^ +/, ""); print }' "$ROOT/tests/system.plan" | sort -u)
+	appends=$(plan_lines "$cfg" | awk '{$1 = ""; sub(/^ +/, ""); print}' | sort -u)
 	while IFS= read -r append; do
-		tests=$(awk -v c="$cfg" -v a="$append" '!/^#/ && NF >= 2 && index("," $1 ",", "," c ",") {
-			t = $2; $1 = $2 = ""; sub(/^ +/, ""); if ($0 == a) print t }' "$ROOT/tests/system.plan" | xargs)
+		tests=$(plan_lines "$cfg" | awk -v a="$append" '{t = $1; $1 = ""; sub(/^ +/, ""); if ($0 == a) print t}' | xargs)
 		[ -n "$tests" ] || continue
 		tag=$(sed -E 's/[^A-Za-z0-9]+/-/g; s/-$//' <<<"$append")
-		step "system: $cfg${append:+ ($append)}: $tests"
+		step "system: $cfg (Linux $BASE)${append:+ ($append)}: $tests"
 		APPEND=$append guest_stage system "$cfg" \
-			"bash /harness/run/tests/ksft.sh system-$cfg${tag:+-$tag} $tests" "$tag"
+			"bash /harness/run/tests/ksft.sh system-$cfg$BSFX${tag:+-$tag} $tests" "$tag"
 	done <<<"$appends"
 done
-results_summary system
+results_summary "system (Linux $BASE)"

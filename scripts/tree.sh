@@ -1,12 +1,13 @@
 #!/bin/bash
-# build/linux = base + series/*.patch (git am). Quick when nothing changed.
+# build/linux = base + series/*.patch (BASE=7.3: build/linux-7.3 = base +
+# net-next/*.patch), with git am. Quick when nothing changed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 "$ROOT/scripts/deps.sh" >/dev/null
 "$ROOT/scripts/base.sh"
-LINUX=$BUILD/linux
 cd "$LINUX"
+tree=${LINUX#"$ROOT"/} pdir=${PATCHES#"$ROOT"/}
 
 mapfile -t patches < <(series_patches)
 want=$(series_stamp "${patches[@]}")
@@ -14,22 +15,22 @@ stampf=.git/harness-series
 read -r have_series have_head 2>/dev/null <"$stampf" || { have_series=none; have_head=none; }
 head=$(git rev-parse HEAD)
 
-step "tree: base + ${#patches[@]} patches from series/"
+step "tree: Linux $BASE base + ${#patches[@]} patches from $pdir/"
 if [ "$want" = "$have_series" ]; then
 	if [ "$head" = "$have_head" ]; then
 		echo "tree: up to date ($(git rev-list --count base..HEAD) patches on base)"
 	else
-		echo "tree: build/linux has work not exported to series/ ($(git rev-list --count "$have_head"..HEAD 2>/dev/null || echo '?') new commits); left as is (make export saves it)"
+		echo "tree: $tree has work not exported to $pdir/ ($(git rev-list --count "$have_head"..HEAD 2>/dev/null || echo '?') new commits); left as is (make export saves it)"
 	fi
 	exit 0
 fi
 
-# series/ changed: rebuild the branch from base, unless that would lose work.
+# $pdir/ changed: rebuild the branch from base, unless that would lose work.
 if [ "$have_head" != none ] && [ "$head" != "$have_head" ] && [ -z "${FORCE:-}" ]; then
-	die "series/ changed and build/linux has commits not in series/: run 'make export' first, or FORCE=1 make tree to discard them"
+	die "$pdir/ changed and $tree has commits not in $pdir/: run 'make export${BSFX:+ BASE=$BASE}' first, or FORCE=1 make tree to discard them"
 fi
 if [ -n "$(git status --porcelain --untracked-files=no)" ] && [ -z "${FORCE:-}" ]; then
-	die "build/linux has uncommitted changes: commit or stash them, or FORCE=1 make tree to discard them"
+	die "$tree has uncommitted changes: commit or stash them, or FORCE=1 make tree to discard them"
 fi
 git am --abort >/dev/null 2>&1 || true
 git checkout -q -B master base
@@ -37,7 +38,7 @@ git reset -q --hard base
 
 # The cover letter's subject and text become the branch description, which
 # make export turns back into the cover letter.
-cover=$ROOT/series/0000-cover-letter.patch
+cover=$PATCHES/0000-cover-letter.patch
 if [ -f "$cover" ]; then
 	# The Subject header may be folded over several lines; the body ends
 	# at the shortlog ("Name (N):") or the diffstat.
@@ -55,13 +56,13 @@ apply_series() { # git am each patch; the last line names the one that fails
 	for p in "${patches[@]}"; do
 		if ! git am -q --committer-date-is-author-date "$p"; then
 			git am --abort >/dev/null 2>&1 || true
-			echo "series/$(basename "$p") does not apply"
+			echo "$pdir/$(basename "$p") does not apply"
 			return 1
 		fi
 	done
 }
-log=$BUILD/logs/tree.log
+log=$BUILD/logs/tree$BSFX.log
 run_step "tree: git am ${#patches[@]} patches" "$log" apply_series ||
-	die "$(tail -1 "$log") (build/linux reset to base + the patches before it)"
+	die "$(tail -1 "$log") ($tree reset to base + the patches before it)"
 echo "$want $(git rev-parse HEAD)" >"$stampf"
 echo "tree: applied ${#patches[@]} patches"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Boot a guest: CONFIG=<name> [SERIES=0] [DEBUG=1] [RUN='<cmd>'] [NIC=mana|virtio]
+# Boot a guest: CONFIG=<name> [BASE=6.12|7.3] [SERIES=0] [DEBUG=1] [RUN='<cmd>'] [NIC=mana|virtio]
 # [TIMEOUT=s] [APPEND='kernel args'] [QEMU_EXTRA='qemu args'].
 # RUN runs as root in the kernel tree (9p); its output is printed and its exit
 # status is ours. Without RUN: an interactive shell.
@@ -18,7 +18,7 @@ KSRC=$(ksrc_dir "$SERIES")
 guest_build "$CONFIG" >&2
 
 QEMU=$BUILD/qemu/build/qemu-system-$QEMU_ARCH
-name=$CONFIG
+name=$CONFIG$BSFX
 [ "$DEBUG" = 1 ] && name=$name-debug
 [ "$SERIES" = 0 ] && name=$name-base
 [ -n "${LINUX_TREE:-}" ] && name=$name-$(basename "$LINUX_TREE")

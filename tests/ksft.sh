@@ -5,8 +5,13 @@
 label=$1
 shift
 rc=0
+# kselftests installed with their built helpers (scripts/selftests.sh) run
+# from there; others (the harness's, or any not installed) from the tree
+INST=/harness/kbuild/kselftest/kselftest_install
 for t in "$@"; do
 	dir=$(dirname "$t") prog=$(basename "$t")
+	rel=${t#tools/testing/selftests/}
+	[ "$rel" != "$t" ] && [ -f "$INST/$rel" ] && dir=$INST/$(dirname "$rel")
 	out=$(cd "$dir" && timeout 900 "./$prog" 2>&1)
 	st=$?
 	printf '%s\n' "$out" | sed "s|^|    [$prog] |"

@@ -42,6 +42,7 @@ STUB
 stub tree.sh 4
 stub qemu.sh 3
 stub kernel.sh 3
+stub selftests.sh 1
 stub rootfs.sh 2
 stub iproute2.sh 2
 # vm.sh: builds what is missing (its progress on stderr, as the real one),
@@ -49,7 +50,7 @@ stub iproute2.sh 2
 cat >"$T/scripts/vm.sh" <<'STUB'
 #!/bin/bash
 d=$(dirname "$0")
-{ "$d/qemu.sh"; "$d/kernel.sh"; "$d/rootfs.sh"; "$d/iproute2.sh"; } >&2
+{ "$d/qemu.sh"; "$d/kernel.sh"; "$d/selftests.sh"; "$d/rootfs.sh"; "$d/iproute2.sh"; } >&2
 echo "vm: $CONFIG, console log: build/vm/$CONFIG/console.log" >&2
 sleep 4
 echo "  kernel                 6.12 $CONFIG"
