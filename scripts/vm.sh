@@ -71,11 +71,27 @@ cat "$BUILD/rootfs/$KARCH.cpio.gz" "$BUILD/overlay/$KARCH/iproute2.cpio.gz" \
 args=(-m 2048 -smp 2 -nodefaults -display none -no-reboot
 	-kernel "$KOUT/$IMAGE" -initrd "$RUNDIR/initrd"
 	-netdev hubport,id=hub0,hubid=0 -netdev hubport,id=hub1,hubid=0
-	-device "$nicdev"
-	-device "virtio-net-pci,netdev=hub1,mac=$REMOTE_MAC,romfile="
-	-virtfs "local,path=$KSRC,mount_tag=linux,security_model=none"
-	-virtfs "local,path=$KOUT,mount_tag=kbuild,security_model=none,readonly=on"
-	-virtfs "local,path=$RUNDIR,mount_tag=run,security_model=none")
+	-device "$nicdev")
+# The harness's virtio devices (the peer NIC and the 9p shares that carry
+# the kernel tree and this run) each sit behind a PCIe root port, where
+# virtio-pci has a PM capability, and report No_Soft_Reset
+# (emu/patches/0003): a guest suspend (tests/system/mana-clamp-state.sh)
+# then leaves them running instead of resetting them, which virtio-9p
+# could not survive. The NIC under test stays on the root bus.
+vport=0
+virtio_dev() { # <device,props>: the device on a root port of its own
+	vport=$((vport + 1))
+	args+=(-device "pcie-root-port,id=vport$vport,chassis=$vport"
+		-device "$1,bus=vport$vport,pm-no-soft-reset=on")
+}
+virtio_dev "virtio-net-pci,netdev=hub1,mac=$REMOTE_MAC,romfile="
+share() { # <tag> <path> [readonly]
+	args+=(-fsdev "local,id=fs-$1,path=$2,security_model=none${3:+,readonly=on}")
+	virtio_dev "virtio-9p-pci,fsdev=fs-$1,mount_tag=$1"
+}
+share linux "$KSRC"
+share kbuild "$KOUT" readonly
+share run "$RUNDIR"
 append="rdinit=/init panic=-1 loglevel=5 ${APPEND:-}"
 if [ "$QEMU_ARCH" = x86_64 ]; then
 	args+=(-M q35 -L /usr/share/seabios -L /usr/share/qemu)
