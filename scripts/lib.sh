@@ -183,7 +183,9 @@ kunit_modules() {
 		"$ROOT/tests/kunit.list" | xargs
 }
 
-stamp_of() { sha256sum "$@" | sha256sum | cut -c1-16; }
+# stamp_of FILE...: a stamp of the files' contents (not their paths: a
+# checkout elsewhere, e.g. a worktree with a copy of build/, has the same)
+stamp_of() { for f; do sha256sum <"$f"; done | sha256sum | cut -c1-16; }
 
 # The patches of the base's folder (series/ or net-next/; cover letter
 # excluded), in order, and their stamp: by name and content only, so that a
