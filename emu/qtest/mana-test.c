@@ -926,6 +926,27 @@ static void test_rate_window(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* What a driver sees of the device                                    */
+
+/* A PCI Express endpoint with MSI-X and no INTx pin. */
+static void test_pcie(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint8_t exp;
+
+    setup(NULL, &mc, &m);
+    g_assert_cmpuint(qpci_config_readb(m->dev, PCI_INTERRUPT_PIN), ==, 0);
+    g_assert_cmpuint(qpci_find_capability(m->dev, PCI_CAP_ID_MSIX, 0), !=, 0);
+    exp = qpci_find_capability(m->dev, PCI_CAP_ID_EXP, 0);
+    g_assert_cmpuint(exp, !=, 0);
+    /* on the root bus of q35 and virt: a root complex integrated endpoint */
+    g_assert_cmphex((qpci_config_readw(m->dev, exp + PCI_EXP_FLAGS) &
+                     PCI_EXP_FLAGS_TYPE) >> 4, ==, PCI_EXP_TYPE_RC_END);
+    teardown(mc, m);
+}
+
+/* ------------------------------------------------------------------ */
 /* Randomized: guest-controlled values at random, QEMU must stay alive */
 
 /* The message codes the device implements (others are just unsupported) */
@@ -1080,6 +1101,7 @@ int main(int argc, char **argv)
     qtest_add_func("mana/bad-props", test_bad_props);
     qtest_add_func("mana/long-delay", test_long_delay);
     qtest_add_func("mana/rate-window", test_rate_window);
+    qtest_add_func("mana/pcie", test_pcie);
     qtest_add_func("mana/fuzz", test_fuzz);
     return g_test_run();
 }
