@@ -381,11 +381,27 @@ static uint32_t create_wq_raw(Mana *m, uint32_t type, uint64_t wr,
     return st;
 }
 
-/* An SQ or RQ of 4 KiB with a 4 KiB CQ on EQ @parent; must succeed. */
+/* CONFIG_VPORT_TX, as the driver sends it before creating its SQs */
+static uint32_t vport_tx(Mana *m)
+{
+    uint8_t b[0x30];
+
+    req_hdr(m, b, MANA_CONFIG_VPORT_TX, sizeof(b));
+    stq_le_p(b + 0x28, MANA_VPORT_HANDLE);
+    return hwc_send(m, b, sizeof(b));
+}
+
+/*
+ * An SQ or RQ of 4 KiB with a 4 KiB CQ on EQ @parent; must succeed.  For
+ * an SQ the vport is configured for TX first, as the driver does.
+ */
 static void create_wq(Mana *m, uint32_t type, uint32_t parent, Wq *wq)
 {
     uint64_t wr, cr;
 
+    if (type == GDMA_WQ_SQ) {
+        g_assert_cmphex(vport_tx(m), ==, 0);
+    }
     memset(wq, 0, sizeof(*wq));
     wr = new_region(m, PAGE, &wq->mem);
     cr = new_region(m, PAGE, &wq->cq_mem);
@@ -403,16 +419,23 @@ static uint32_t new_eq(Mana *m, uint32_t msix, uint64_t *mem)
     return id;
 }
 
-/* Send one frame of @len bytes at @addr on @sq with OOB dword @hdr1 bits. */
-static void tx_post(Mana *m, Wq *sq, uint64_t addr, uint32_t len,
-                    uint32_t hdr1_extra)
+/* Send one frame of @len bytes at @addr on @sq with a short OOB @oob. */
+static void tx_post_oob(Mana *m, Wq *sq, uint64_t addr, uint32_t len,
+                        uint32_t hdr1_extra, const uint8_t *oob)
 {
-    uint8_t oob[8] = { 0 };
-
     put_wqe(m->mc, sq->mem, sq->size, sq->tail, 1 | (2 << 8) | hdr1_extra,
             oob, 8, addr, len);
     sq->tail += 32;
     w64(m, DB(MANA_DB_SQ), sq->id | ((uint64_t)sq->tail << 32));
+}
+
+/* Send one frame of @len bytes at @addr on @sq with WQE header bits. */
+static void tx_post(Mana *m, Wq *sq, uint64_t addr, uint32_t len,
+                    uint32_t hdr1_extra)
+{
+    static const uint8_t oob[8];
+
+    tx_post_oob(m, sq, addr, len, hdr1_extra, oob);
 }
 
 static void rq_post(Mana *m, Wq *rq, uint64_t addr, uint32_t len)
@@ -946,6 +969,195 @@ static void test_pcie(void)
     teardown(mc, m);
 }
 
+/* The QUERY_GF_STAT counter at @off */
+static uint64_t gf_stat(Mana *m, uint32_t off)
+{
+    uint8_t b[0x30];
+
+    req_hdr(m, b, MANA_QUERY_GF_STAT, sizeof(b));
+    stl_le_p(b + 0x1c, 0x100);
+    g_assert_cmphex(hwc_send(m, b, sizeof(b)), ==, 0);
+    return ldq_le_p(m->r + off);
+}
+
+#define GF_TX_VPORT_DISABLED    0x78
+#define GF_TX_VPORT_OFFSET      0x80
+#define GF_TX_MTU               0xb0
+#define GF_TX_INVAL_OOB         0xb8
+
+/*
+ * TX error completions carry the type the device reports for the error,
+ * each counted where QUERY_GF_STAT reports it.
+ */
+static void test_tx_errors(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint8_t f[2000] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, oob[8] = { 0 };
+    uint64_t fa, wr, cr;
+    uint32_t eq;
+    Wq sq = { 0 };
+
+    setup(",max-frame=1514", &mc, &m);
+    eq = new_eq(m, 1, NULL);
+    wr = new_region(m, PAGE, &sq.mem);
+    cr = new_region(m, PAGE, &sq.cq_mem);
+    g_assert_cmphex(create_wq_raw(m, GDMA_WQ_SQ, wr, cr, PAGE, PAGE, eq, &sq),
+                    ==, 0);
+    fa = gmem(mc, PAGE);
+    stw_be_p(f + 12, 0x88b5);
+    qtest_memwrite(mc->qts, fa, f, sizeof(f));
+
+    /* no CONFIG_VPORT_TX yet: the vport is disabled for TX */
+    tx_post(m, &sq, fa, 100, 0);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_VPORT_DISABLED);
+    g_assert_cmphex(vport_tx(m), ==, 0);
+    /* a vport offset other than the one CONFIG_VPORT_TX gave (0) */
+    oob[7] = 5;
+    tx_post_oob(m, &sq, fa, 100, 0, oob);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==,
+                    CQE_TX_VPORT_IDX_OUT_OF_RANGE);
+    /* shorter than an Ethernet header */
+    tx_post(m, &sq, fa, 10, 0);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_HDR_PROCESSING_ERROR);
+    /* over the MTU */
+    tx_post(m, &sq, fa, 1600, 0);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_MTU_DROP);
+    tx_post(m, &sq, fa, 100, 0);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_OKAY);
+
+    g_assert_cmpuint(gf_stat(m, GF_TX_VPORT_DISABLED), ==, 1);
+    g_assert_cmpuint(gf_stat(m, GF_TX_VPORT_OFFSET), ==, 1);
+    g_assert_cmpuint(gf_stat(m, GF_TX_MTU), ==, 1);
+    g_assert_cmpuint(gf_stat(m, GF_TX_INVAL_OOB), ==, 0);
+    teardown(mc, m);
+}
+
+/* Two MANA functions on one hub, each with an EQ, an SQ and @nrq RQs. */
+typedef struct Pair {
+    Machine *mc;
+    Mana *m[2];
+    Wq sq[2], rq[2][2];
+    uint64_t fa;
+} Pair;
+
+static void pair_open(Pair *p, const char *opts0, const char *opts1, int nrq)
+{
+    g_autofree char *dev = g_strdup_printf(
+        "-netdev hubport,id=h0,hubid=0 -netdev hubport,id=h1,hubid=0 "
+        "-netdev hubport,id=hx,hubid=0 "
+        "-device mana,netdev=h0,id=mana0,addr=04.0,vectors=4,"
+        "mac=52:54:00:4d:41:01%s "
+        "-device mana,netdev=h1,id=mana1,addr=05.0,vectors=4,"
+        "mac=52:54:00:4d:41:02%s", opts0, opts1);
+    int i, k;
+
+    p->mc = machine_new(dev);
+    for (i = 0; i < 2; i++) {
+        uint32_t eq;
+
+        p->m[i] = mana_open(p->mc, 4 + i);
+        hwc_up(p->m[i]);
+        eq = new_eq(p->m[i], 1, NULL);
+        create_wq(p->m[i], GDMA_WQ_SQ, eq, &p->sq[i]);
+        for (k = 0; k < nrq; k++) {
+            create_wq(p->m[i], GDMA_WQ_RQ, eq, &p->rq[i][k]);
+        }
+        g_assert_cmphex(vport_rx(p->m[i], true, false, &p->rq[i][0].obj,
+                                 NULL, 0), ==, 0);
+    }
+    p->fa = gmem(p->mc, 3 * PAGE);
+}
+
+static void pair_close(Pair *p)
+{
+    g_assert(alive(p->mc));
+    mana_close(p->m[0]);
+    mana_close(p->m[1]);
+    machine_free(p->mc);
+}
+
+/* Send a @len byte frame from function 0 to function 1. */
+static void pair_send(Pair *p, uint32_t len)
+{
+    g_autofree uint8_t *f = g_malloc0(len);
+
+    memcpy(f, "\x52\x54\x00\x4d\x41\x02", 6);
+    stw_be_p(f + 12, 0x88b5);
+    qtest_memwrite(p->mc->qts, p->fa, f, len);
+    tx_post(p->m[0], &p->sq[0], p->fa, len, 0);
+    g_assert_cmpint(cqe_next(p->m[0], &p->sq[0], NULL), ==, CQE_TX_OKAY);
+}
+
+/* A stats line of mana<i>, e.g. "rx" or "rq 3", without its head */
+static char *stats_line(Machine *mc, int i, const char *head)
+{
+    g_autofree char *path = g_strdup_printf("/machine/peripheral/mana%d", i);
+    g_autofree char *st = qom_get_str(mc, path, "stats");
+    g_autofree char *h = g_strdup_printf("\n%s: ", head);
+    char *l = strstr(st, h), *e;
+
+    g_assert(l);
+    l += strlen(h);
+    e = strchr(l, '\n');
+    return g_strndup(l, e ? e - l : strlen(l));
+}
+
+/* A frame over the receiver's max frame is dropped and counted. */
+static void test_rx_mtu(void)
+{
+    Pair p;
+    g_autofree char *rx = NULL;
+    uint8_t d[64];
+
+    pair_open(&p, "", ",max-frame=1514", 1);
+    rq_post(p.m[1], &p.rq[1][0], gmem(p.mc, PAGE), PAGE);
+    pair_send(&p, 2000);
+    g_assert_cmpint(cqe_next(p.m[1], &p.rq[1][0], NULL), ==, -1);
+    rx = stats_line(p.mc, 1, "rx");
+    g_assert(strstr(rx, " mtu-drops 1 "));
+    /* 1514 + a VLAN tag is the largest frame taken */
+    pair_send(&p, 1518);
+    g_assert_cmpint(cqe_next(p.m[1], &p.rq[1][0], d), ==, CQE_RX_OKAY);
+    g_assert_cmpuint(ldl_le_p(d + 8) & 0xffff, ==, 1518);
+    pair_close(&p);
+}
+
+/*
+ * "RQ full" belongs to the RQ: a frame waiting for a buffer on one RQ is
+ * not offered again when another RQ gets one, and is let go when its RQ
+ * is destroyed (else the whole receive path stays stuck).
+ */
+static void test_rq_full(void)
+{
+    Pair p;
+    g_autofree char *rx = NULL, *rx2 = NULL, *rx3 = NULL, *rq = NULL;
+    g_autofree char *head = NULL;
+    uint8_t b[0x38];
+
+    pair_open(&p, "", "", 2);
+    pair_send(&p, 100);                 /* RQ 0 (default) has no buffer */
+    head = g_strdup_printf("rq %u", p.rq[1][0].id);
+    rq = stats_line(p.mc, 1, head);
+    g_assert(strstr(rq, " full on waits 1"));
+    rq_post(p.m[1], &p.rq[1][1], gmem(p.mc, PAGE), PAGE);   /* other RQ */
+    rx = stats_line(p.mc, 1, "rx");
+    g_assert(strstr(rx, " queued 1 "));
+    g_assert_cmpint(cqe_next(p.m[1], &p.rq[1][1], NULL), ==, -1);
+
+    /* the RQ goes away: its frame is dropped, later frames flow again */
+    req_hdr(p.m[1], b, MANA_DESTROY_WQ_OBJ, sizeof(b));
+    stq_le_p(b + 0x30, p.rq[1][0].obj);
+    g_assert_cmphex(hwc_send(p.m[1], b, sizeof(b)), ==, 0);
+    rx2 = stats_line(p.mc, 1, "rx");
+    g_assert(strstr(rx2, " nowqe 1 "));
+    g_assert(strstr(rx2, " waiting-rq -1"));
+    pair_send(&p, 100);
+    rx3 = stats_line(p.mc, 1, "rx");
+    g_assert(strstr(rx3, " nowqe 2 "));
+    pair_close(&p);
+}
+
 /* ------------------------------------------------------------------ */
 /* Randomized: guest-controlled values at random, QEMU must stay alive */
 
@@ -1002,6 +1214,13 @@ static void fuzz_one(Mana *m, GRand *rnd, Wq *sq, Wq *rq, uint64_t scratch)
         if (g_rand_boolean(rnd)) {
             qtest_writeq(mc->qts, sq->mem + ((sq->tail + 16) & (PAGE - 1)),
                          g_rand_boolean(rnd) ? m->bar0_addr : scratch);
+        }
+        if (g_rand_boolean(rnd)) {
+            /* the right vport offsets (short and long form): reach TX */
+            qtest_writeb(mc->qts, sq->mem + ((sq->tail + 15) & (PAGE - 1)),
+                         0);
+            qtest_writew(mc->qts, sq->mem + ((sq->tail + 22) & (PAGE - 1)),
+                         0);
         }
         sq->tail += 32;
         w64(m, DB(MANA_DB_SQ), sq->id | ((uint64_t)sq->tail << 32));
@@ -1102,6 +1321,9 @@ int main(int argc, char **argv)
     qtest_add_func("mana/long-delay", test_long_delay);
     qtest_add_func("mana/rate-window", test_rate_window);
     qtest_add_func("mana/pcie", test_pcie);
+    qtest_add_func("mana/tx-errors", test_tx_errors);
+    qtest_add_func("mana/rx-mtu", test_rx_mtu);
+    qtest_add_func("mana/rq-full", test_rq_full);
     qtest_add_func("mana/fuzz", test_fuzz);
     return g_test_run();
 }

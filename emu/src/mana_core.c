@@ -393,6 +393,16 @@ static void mana_vport_resolve(ManaCore *c)
     }
 }
 
+/* Let the frame waiting for a full RQ be offered again. */
+static void mana_rx_unblock(ManaCore *c)
+{
+    if (c->rx_wait_wq < 0) {
+        return;
+    }
+    c->rx_wait_wq = -1;
+    qemu_flush_queued_packets(qemu_get_queue(c->nic));
+}
+
 static void mana_clear_objects(ManaCore *c)
 {
     int i;
@@ -427,10 +437,7 @@ static void mana_clear_objects(ManaCore *c)
     c->tx_backpressure = false;
     timer_del(c->hwc_timer);
     timer_del(c->tx_timer);
-    if (c->rx_blocked) {
-        c->rx_blocked = false;
-        qemu_flush_queued_packets(qemu_get_queue(c->nic));
-    }
+    mana_rx_unblock(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -817,6 +824,7 @@ static uint32_t mana_msg_create_wq(ManaCore *c, ManaMsg *m)
 static uint32_t mana_msg_destroy_wq(ManaCore *c, ManaMsg *m)
 {
     ManaQueue *wq = mana_wq_by_obj(c, ldq_le_p(m->req + 0x30));
+    bool waited;
 
     if (!wq) {
         return GDMA_STATUS_INVALID;
@@ -825,11 +833,15 @@ static uint32_t mana_msg_destroy_wq(ManaCore *c, ManaMsg *m)
     if (wq->cq < MANA_MAX_CQS) {
         mana_queue_free(&c->cqs[wq->cq]);
     }
+    waited = c->rx_wait_wq == (int32_t)wq->id;
     mana_queue_free(wq);
     if (c->hwc_fence_wq >= 0 && !c->wqs[c->hwc_fence_wq].valid) {
         c->hwc_fence_wq = -1;
     }
     mana_vport_resolve(c);
+    if (waited) {
+        mana_rx_unblock(c);     /* its frame goes elsewhere or is dropped */
+    }
     return GDMA_STATUS_OK;
 }
 
@@ -886,10 +898,7 @@ static uint32_t mana_msg_vport_rx(ManaCore *c, ManaMsg *m)
     mana_vport_resolve(c);
     trace_mana_vport_rx(v->rx_enable, v->rss_enable, v->num_indir,
                         v->default_wq);
-    if (c->rx_blocked) {
-        c->rx_blocked = false;
-        qemu_flush_queued_packets(qemu_get_queue(c->nic));
-    }
+    mana_rx_unblock(c);     /* the waiting frame may be steered elsewhere */
     return GDMA_STATUS_OK;
 }
 
@@ -924,6 +933,8 @@ static uint32_t mana_msg_gf_stat(ManaCore *c, ManaMsg *m)
     stq_le_p(r + 0x60, s->rx_mcast_pkts);
     stq_le_p(r + 0x68, s->rx_mcast_bytes);
     stq_le_p(r + 0x78, s->tx_err_vport_disabled);
+    stq_le_p(r + 0x80, s->tx_err_inval_vport_offset);
+    stq_le_p(r + 0xb0, s->tx_err_mtu);
     stq_le_p(r + 0xb8, s->tx_err_inval_oob);
     stq_le_p(r + 0xc0, s->tx_bytes);
     stq_le_p(r + 0xc8, s->tx_ucast_pkts);
@@ -1421,18 +1432,20 @@ static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
     uint8_t flags;
     int i = 0;
 
-    mana_parse(f, len, &pi);
-    if (pi.l4 < 0 || pi.proto != IP_PROTO_TCP || mss < MANA_TSO_MIN_MSS ||
-        len < (size_t)pi.l4 + 20) {
+    if (mss < MANA_TSO_MIN_MSS) {
         return CQE_TX_INVALID_OOB;
     }
+    /* Headers the device cannot segment: no TCP over IP, or cut short. */
+    mana_parse(f, len, &pi);
+    if (pi.l4 < 0 || pi.proto != IP_PROTO_TCP || len < (size_t)pi.l4 + 20) {
+        return CQE_TX_HDR_PROCESSING_ERROR;
+    }
     hlen = pi.l4 + (f[pi.l4 + 12] >> 4) * 4;
-    if (hlen > len || hlen + mss > MANA_TX_MAX_FRAME) {
-        return CQE_TX_INVALID_OOB;
+    if (hlen < (size_t)pi.l4 + 20 || hlen > len) {
+        return CQE_TX_HDR_PROCESSING_ERROR;
     }
     /* Every segment must fit the MTU, as a plain frame must. */
     if (hlen + mss + (vlan ? 4 : 0) > mana_tx_max_len(c)) {
-        c->gf.tx_err_mtu++;
         return CQE_TX_MTU_DROP;
     }
     payload = len - hlen;
@@ -1473,7 +1486,8 @@ static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
 
 static int mana_tx_wqe(ManaCore *c, ManaQueue *sq, ManaWqe *w, ManaSge *sge)
 {
-    uint32_t s0 = ldl_le_p(w->oob), l0 = 0;
+    uint32_t s0 = ldl_le_p(w->oob), s1 = ldl_le_p(w->oob + 4), l0 = 0;
+    uint32_t vp_offset;
     uint8_t *f = c->txbuf + 8;
     bool vlan = false;
     uint16_t tci = 0;
@@ -1484,16 +1498,25 @@ static int mana_tx_wqe(ManaCore *c, ManaQueue *sq, ManaWqe *w, ManaSge *sge)
     if (w->oob_size < 8) {
         return CQE_TX_INVALID_OOB;
     }
+    vp_offset = s1 >> 24;                       /* short form */
     if ((s0 & 3) == 1) {
         if (w->oob_size < 24) {
             return CQE_TX_INVALID_OOB;
         }
         l0 = ldl_le_p(w->oob + 8);
+        vp_offset = (ldl_le_p(w->oob + 12) >> 16) & 0xfff;
         if (l0 & (1u << 3)) {
             vlan = true;
             tci = (((l0 >> 16) & 7) << 13) | (((l0 >> 19) & 1) << 12) |
                   ((l0 >> 20) & 0xfff);
         }
+    }
+    /* The vport the SQ sends on: configured, at the offset it was given. */
+    if (!c->vport.tx_configured) {
+        return CQE_TX_VPORT_DISABLED;
+    }
+    if (vp_offset != 0) {
+        return CQE_TX_VPORT_IDX_OUT_OF_RANGE;
     }
     for (i = 0; i < w->num_sge; i++) {
         if (len + sge[i].size > MANA_TX_MAX_FRAME) {
@@ -1506,14 +1529,13 @@ static int mana_tx_wqe(ManaCore *c, ManaQueue *sq, ManaWqe *w, ManaSge *sge)
         len += sge[i].size;
     }
     if (len < ETH_HLEN) {
-        return CQE_TX_INVALID_OOB;
+        return CQE_TX_HDR_PROCESSING_ERROR;
     }
     if (w->hdr1 & (1u << 11)) {
         return mana_tx_tso(c, sq, f, len, (w->hdr1 >> 16) & 0x3fff,
                            vlan, tci);
     }
     if (len + (vlan ? 4 : 0) > mana_tx_max_len(c)) {
-        c->gf.tx_err_mtu++;
         return CQE_TX_MTU_DROP;
     }
     if (s0 & (0x7 << 4)) {
@@ -1566,6 +1588,31 @@ static bool mana_tx_throttled(ManaCore *c)
     return true;
 }
 
+/* Count a TX error completion where the device's statistics put it. */
+static void mana_tx_count_error(ManaCore *c, ManaQueue *sq, int type)
+{
+    sq->stats.errors++;
+    switch (type) {
+    case CQE_TX_MTU_DROP:
+        c->gf.tx_err_mtu++;
+        break;
+    case CQE_TX_VPORT_DISABLED:
+        c->gf.tx_err_vport_disabled++;
+        break;
+    case CQE_TX_VPORT_IDX_OUT_OF_RANGE:
+        c->gf.tx_err_inval_vport_offset++;
+        break;
+    case CQE_TX_HDR_PROCESSING_ERROR:
+        c->gf.tx_err_hdr++;
+        break;
+    default:
+        c->gf.tx_err_inval_oob++;
+        break;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "mana: TX error completion %d on SQ %u\n",
+                  type, sq->id);
+}
+
 static void mana_sq_process(ManaCore *c, ManaQueue *sq)
 {
     ManaSge sge[32];
@@ -1586,10 +1633,7 @@ static void mana_sq_process(ManaCore *c, ManaQueue *sq)
             return;     /* destroyed meanwhile: nothing to complete */
         }
         if (type != CQE_TX_OKAY) {
-            sq->stats.errors++;
-            c->gf.tx_err_inval_oob++;
-            qemu_log_mask(LOG_GUEST_ERROR, "mana: TX WQE error on SQ %u\n",
-                          sq->id);
+            mana_tx_count_error(c, sq, type);
         }
         sq->stats.posted++;
         sq->cons += w.size;
@@ -1810,9 +1854,15 @@ static void mana_rx_deliver(ManaCore *c, ManaQueue *rq, const uint8_t *f,
     mana_cq_post(c, &c->cqs[rq->cq], rq->id, false, data);
 }
 
+/* Largest frame the vport takes in: the max frame plus a VLAN tag. */
+static size_t mana_rx_max_len(ManaCore *c)
+{
+    return c->adapter_mtu + 4;
+}
+
 bool mana_core_can_receive(ManaCore *c)
 {
-    return !c->rx_blocked;
+    return c->rx_wait_wq < 0;
 }
 
 ssize_t mana_core_receive(ManaCore *c, const uint8_t *buf, size_t size)
@@ -1830,6 +1880,11 @@ ssize_t mana_core_receive(ManaCore *c, const uint8_t *buf, size_t size)
     if (!(buf[0] & 1) && memcmp(buf, c->mac, 6)) {
         return size;    /* not for us */
     }
+    if (size > mana_rx_max_len(c)) {
+        c->gf.rx_err_mtu++;
+        trace_mana_rx_mtu_drop(size, mana_rx_max_len(c));
+        return size;
+    }
     mana_rx_classify(c, buf, size, &hash, &htype, &flags);
     rq = mana_rx_select(c, hash, htype);
     if (!rq) {
@@ -1838,7 +1893,8 @@ ssize_t mana_core_receive(ManaCore *c, const uint8_t *buf, size_t size)
     }
     if (rq->cons == rq->tail) {
         if (c->rx_queue_when_full) {
-            c->rx_blocked = true;
+            c->rx_wait_wq = rq->id;
+            rq->stats.full++;
             c->gf.rx_queued++;
             trace_mana_rx_blocked(rq->id);
             return 0;
@@ -1897,6 +1953,11 @@ static void mana_rxgen_bh(void *opaque)
         size_t len;
 
         len = mana_rxgen_frame(c, flow);
+        if (len > mana_rx_max_len(c)) {
+            c->gf.rx_err_mtu++;
+            budget--;
+            continue;
+        }
         mana_rx_classify(c, c->genbuf, len, &hash, &htype, &flags);
         rq = mana_rx_select(c, hash, htype);
         if (!rq || rq->cons == rq->tail) {
@@ -2000,9 +2061,8 @@ static void mana_doorbell(ManaCore *c, uint32_t off, uint64_t val)
                 mana_sq_process(c, q);
             }
         } else {
-            if (c->rx_blocked) {
-                c->rx_blocked = false;
-                qemu_flush_queued_packets(qemu_get_queue(c->nic));
+            if (c->rx_wait_wq == (int32_t)q->id && q->cons != q->tail) {
+                mana_rx_unblock(c);
             }
             if (c->gen.running) {
                 qemu_bh_schedule(c->gen_bh);
@@ -2130,17 +2190,22 @@ char *mana_core_stats(ManaCore *c)
     g_string_append_printf(s, "rx: bytes %" PRIu64 " ucast %" PRIu64
                            " bcast %" PRIu64 " mcast %" PRIu64
                            " nowqe %" PRIu64 " vport-off %" PRIu64
-                           " truncated %" PRIu64 " queued %" PRIu64 "\n",
+                           " truncated %" PRIu64 " queued %" PRIu64
+                           " mtu-drops %" PRIu64 " waiting-rq %d\n",
                            g->rx_bytes, g->rx_ucast_pkts, g->rx_bcast_pkts,
                            g->rx_mcast_pkts, g->rx_discards_nowqe,
                            g->rx_err_vport_disabled, g->rx_truncated,
-                           g->rx_queued);
+                           g->rx_queued, g->rx_err_mtu, c->rx_wait_wq);
     g_string_append_printf(s, "tx: bytes %" PRIu64 " ucast %" PRIu64
                            " bcast %" PRIu64 " mcast %" PRIu64
-                           " errors %" PRIu64 " mtu-drops %" PRIu64 "\n",
+                           " errors %" PRIu64 " mtu-drops %" PRIu64
+                           " vport-off %" PRIu64 " vport-offset %" PRIu64
+                           " hdr-errors %" PRIu64 " gdma-errors %" PRIu64 "\n",
                            g->tx_bytes, g->tx_ucast_pkts, g->tx_bcast_pkts,
                            g->tx_mcast_pkts, g->tx_err_inval_oob,
-                           g->tx_err_mtu);
+                           g->tx_err_mtu, g->tx_err_vport_disabled,
+                           g->tx_err_inval_vport_offset, g->tx_err_hdr,
+                           g->tx_err_gdma);
     g_string_append_printf(s, "dma: errors %" PRIu64 "\n", g->dma_errors);
     g_string_append_printf(s, "rxgen: %s size %u flows %u frames %" PRIu64
                            " bytes %" PRIu64 "\n",
@@ -2164,13 +2229,16 @@ char *mana_core_stats(ManaCore *c)
         g_string_append_printf(s, "%s %d%s: size %u cq %u posted %u "
                                "total-posted %" PRIu64 " frames %" PRIu64
                                " bytes %" PRIu64 " drops %" PRIu64
-                               " errors %" PRIu64 "\n",
+                               " errors %" PRIu64 " full %s waits %" PRIu64
+                               "\n",
                                q->is_sq ? "sq" : "rq", i,
                                q->is_hwc ? " (hwc)" : "", q->size, q->cq,
                                (uint32_t)(q->tail - q->cons) / 32,
                                q->stats.posted, q->stats.frames,
                                q->stats.bytes, q->stats.drops,
-                               q->stats.errors);
+                               q->stats.errors,
+                               c->rx_wait_wq == i ? "on" : "off",
+                               q->stats.full);
     }
     return g_string_free(s, false);
 }
@@ -2189,6 +2257,7 @@ void mana_core_realize(ManaCore *c)
                                     &DEVICE(c->owner)->mem_reentrancy_guard);
     c->vport.default_wq = -1;
     c->hwc_fence_wq = -1;
+    c->rx_wait_wq = -1;
 }
 
 void mana_core_unrealize(ManaCore *c)

@@ -45,6 +45,7 @@ typedef struct ManaQueueStats {
     uint64_t bytes;
     uint64_t drops;
     uint64_t errors;
+    uint64_t full;          /* RX: times a frame waited for a buffer */
 } ManaQueueStats;
 
 /* One GDMA queue: EQ, CQ, SQ or RQ. */
@@ -100,7 +101,9 @@ typedef struct ManaGfStats {
     uint64_t rx_bcast_pkts, rx_bcast_bytes;
     uint64_t rx_mcast_pkts, rx_mcast_bytes;
     uint64_t tx_err_vport_disabled;
+    uint64_t tx_err_inval_vport_offset;
     uint64_t tx_err_inval_oob;
+    uint64_t tx_err_hdr;
     uint64_t tx_bytes;
     uint64_t tx_ucast_pkts, tx_ucast_bytes;
     uint64_t tx_bcast_pkts, tx_bcast_bytes;
@@ -112,6 +115,7 @@ typedef struct ManaGfStats {
     uint64_t hwc_unsupported;
     uint64_t tx_paced;
     uint64_t tx_err_mtu;
+    uint64_t rx_err_mtu;
     uint64_t dma_errors;
 } ManaGfStats;
 
@@ -192,7 +196,12 @@ typedef struct ManaCore {
     int64_t tx_rate_ns;
     uint64_t tx_rate_bps;       /* last measured TX rate */
 
-    bool rx_blocked;
+    /*
+     * The RQ that was full when the frame at the head of QEMU's net queue
+     * came for it (-1: none): only a buffer posted on that RQ, its
+     * destruction or a new steering can let the frame in.
+     */
+    int32_t rx_wait_wq;
     bool tx_backpressure;       /* the backend queued a frame */
     ManaGfStats gf;
     ManaFaults faults;
