@@ -23,6 +23,7 @@
 #include "hw/net/mana_regs.h"
 
 #define PAGE                    4096        /* DMA region page size */
+#define IP_PROTO_UDP_NUM        17
 #define DB(off)                 (MANA_DB_ZONE_OFFSET + (off))
 
 /* One machine with its guest memory allocator. */
@@ -454,7 +455,7 @@ static int cqe_next(Mana *m, Wq *wq, uint8_t *d)
     uint32_t owner = (wq->cq_seen / entries + 1) & 7;
 
     qtest_memread(m->mc->qts, wq->cq_mem + 64 * slot, e, 64);
-    if (ldl_le_p(e + 60) >> 29 != owner) {
+    if ((uint32_t)ldl_le_p(e + 60) >> 29 != owner) {
         return -1;
     }
     wq->cq_seen++;
@@ -1158,6 +1159,110 @@ static void test_rq_full(void)
     pair_close(&p);
 }
 
+/* The Internet checksum of @len bytes at @p on top of @sum, folded */
+static uint16_t csum(const uint8_t *p, size_t len, uint32_t sum)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < len; i += 2) {
+        sum += lduw_be_p(p + i);
+    }
+    if (len & 1) {
+        sum += p[len - 1] << 8;
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return ~sum & 0xffff;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The rxgen frames counter of mana0 */
+static uint64_t rxgen_frames(Machine *mc)
+{
+    g_autofree char *l = stats_line(mc, 0, "rxgen");
+    char *f = strstr(l, " frames ");
+
+    g_assert(f);
+    return g_ascii_strtoull(f + 8, NULL, 10);
+}
+
+/*
+ * The RX generator's rate (printed, not judged): 32768 buffers posted with
+ * one doorbell, the wall time until the generator has filled them all.
+ * Every generated frame must be a valid UDP datagram for its flow.
+ */
+static void test_rxgen_rate(void)
+{
+    static const uint32_t flows[] = { 1, 64 };
+    const uint32_t n = 32768, ring = n * 32;
+    Machine *mc;
+    Mana *m;
+    uint64_t wr, cr, buf, start = 0;
+    g_autofree uint8_t *w = g_malloc0(ring);
+    uint8_t f[1514], d[64];
+    uint32_t eq, i, k, r, sum;
+    Wq rq = { 0 };
+
+    setup(",rxgen-size=1514", &mc, &m);
+    eq = new_eq(m, 1, NULL);
+    wr = new_region(m, ring, &rq.mem);
+    cr = new_region(m, ring, &rq.cq_mem);
+    g_assert_cmphex(create_wq_raw(m, GDMA_WQ_RQ, wr, cr, ring, ring, eq, &rq),
+                    ==, 0);
+    g_assert_cmphex(vport_rx(m, true, false, &rq.obj, NULL, 0), ==, 0);
+    buf = gmem(mc, 2048);
+    for (i = 0; i < n; i++) {                   /* all on one buffer */
+        stl_le_p(w + 32 * i + 4, 1);
+        stq_le_p(w + 32 * i + 8, buf);
+        stl_le_p(w + 32 * i + 20, 2048);
+    }
+    qtest_bufwrite(mc->qts, rq.mem, w, ring);
+    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
+        "'arguments': { 'path': '/machine/peripheral/mana0', "
+        "'property': 'rxgen', 'value': true } }");
+    for (k = 0; k < ARRAY_SIZE(flows); k++) {
+        double rate[5];
+
+        qom_set_u32(mc, "/machine/peripheral/mana0", "rxgen-flows", flows[k],
+                    true);
+        for (r = 0; r < ARRAY_SIZE(rate); r++) {
+            gint64 t0 = g_get_monotonic_time();
+
+            rq.tail += ring;
+            w64(m, DB(MANA_DB_RQ), rq.id | ((uint64_t)rq.tail << 32));
+            while (rxgen_frames(mc) < start + n) {
+                g_usleep(1000);
+            }
+            rate[r] = n / ((g_get_monotonic_time() - t0) / 1e6);
+            start += n;
+        }
+        qsort(rate, ARRAY_SIZE(rate), sizeof(rate[0]), cmp_double);
+        g_test_message("rxgen %s: 1514 B frames, %u flows: %.0f frames/s "
+                       "(median of 5 runs of %u frames; %.0f-%.0f)",
+                       qtest_get_arch(), flows[k], rate[2], n, rate[0],
+                       rate[4]);
+        /* the last frame: one of the flows, checksums right */
+        qtest_memread(mc->qts, buf, f, sizeof(f));
+        g_assert_cmpuint(lduw_be_p(f + 34), >=, 10000);
+        g_assert_cmpuint(lduw_be_p(f + 34), <, 10000 + flows[k]);
+        g_assert_cmphex(csum(f + 14, 20, 0), ==, 0);
+        /* UDP over the pseudo header (addresses, protocol, length) */
+        sum = (uint16_t)~csum(f + 26, 8, 0) + IP_PROTO_UDP_NUM +
+              sizeof(f) - 34;
+        g_assert_cmphex(csum(f + 34, sizeof(f) - 34, sum), ==, 0);
+    }
+    rq.cq_seen = start - 1;     /* the last CQE (owner count 4) */
+    g_assert_cmpint(cqe_next(m, &rq, d), ==, CQE_RX_OKAY);
+    teardown(mc, m);
+}
+
 /* ------------------------------------------------------------------ */
 /* Randomized: guest-controlled values at random, QEMU must stay alive */
 
@@ -1324,6 +1429,7 @@ int main(int argc, char **argv)
     qtest_add_func("mana/tx-errors", test_tx_errors);
     qtest_add_func("mana/rx-mtu", test_rx_mtu);
     qtest_add_func("mana/rq-full", test_rq_full);
+    qtest_add_func("mana/rxgen-rate", test_rxgen_rate);
     qtest_add_func("mana/fuzz", test_fuzz);
     return g_test_run();
 }

@@ -1673,7 +1673,13 @@ static void mana_tx_timer_cb(void *opaque)
 /* ------------------------------------------------------------------ */
 /* RX                                                                  */
 
-static uint32_t mana_toeplitz(const uint8_t *key, const uint8_t *d, int len)
+/*
+ * Toeplitz hash of @len input bytes placed at byte @pos of the hash input.
+ * The hash is linear (an XOR per set input bit), so the hash of an input
+ * is the XOR of the hashes of its parts.
+ */
+static uint32_t mana_toeplitz_at(const uint8_t *key, const uint8_t *d,
+                                 int len, int pos)
 {
     uint32_t hash = 0;
     int i, b, j;
@@ -1681,7 +1687,7 @@ static uint32_t mana_toeplitz(const uint8_t *key, const uint8_t *d, int len)
     for (i = 0; i < len; i++) {
         for (b = 0; b < 8; b++) {
             if (d[i] & (0x80 >> b)) {
-                int bit = i * 8 + b, byte = bit / 8;
+                int bit = (pos + i) * 8 + b, byte = bit / 8;
                 uint64_t win = 0;
 
                 for (j = 0; j < 5; j++) {
@@ -1693,6 +1699,11 @@ static uint32_t mana_toeplitz(const uint8_t *key, const uint8_t *d, int len)
         }
     }
     return hash;
+}
+
+static uint32_t mana_toeplitz(const uint8_t *key, const uint8_t *d, int len)
+{
+    return mana_toeplitz_at(key, d, len, 0);
 }
 
 /* Compute RSS hash, NDIS hash type and checksum flags of a frame. */
@@ -1910,11 +1921,25 @@ ssize_t mana_core_receive(ManaCore *c, const uint8_t *buf, size_t size)
 /* ------------------------------------------------------------------ */
 /* RX generator                                                        */
 
-static size_t mana_rxgen_frame(ManaCore *c, uint32_t flow)
+#define MANA_GEN_SPORT      10000       /* UDP source port of flow 0 */
+
+/* A 16-bit word of a checksummed area changed: RFC 1624, eqn. 3 */
+static uint16_t mana_csum_update(uint16_t csum, uint16_t old, uint16_t new)
 {
+    uint32_t sum = (uint16_t)~csum + (uint16_t)~old + new;
+
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    return ~sum;
+}
+
+/* Build the template (the frame of flow 0) for the current inputs. */
+static void mana_rxgen_template(ManaCore *c, const ManaRxGenInputs *in)
+{
+    ManaRxGen *g = &c->gen;
     uint8_t *f = c->genbuf;
-    size_t len = MAX(MIN(c->gen.size, MANA_GEN_MAX_FRAME), 64);
-    uint32_t ip_len = len - ETH_HLEN;
+    size_t len = MAX(MIN(in->size, MANA_GEN_MAX_FRAME), 64);
+    uint32_t ip_len = len - ETH_HLEN, hash;
     ManaPktInfo pi;
 
     memset(f, 0, len);
@@ -1926,49 +1951,99 @@ static size_t mana_rxgen_frame(ManaCore *c, uint32_t flow)
     stw_be_p(f + 16, ip_len);
     f[22] = 64;
     f[23] = IP_PROTO_UDP;
-    stl_be_p(f + 26, c->gen.src_ip);
-    stl_be_p(f + 30, c->gen.dst_ip);
-    stw_be_p(f + 34, 10000 + flow);
-    stw_be_p(f + 36, c->gen.dst_port);
+    stl_be_p(f + 26, in->src_ip);
+    stl_be_p(f + 30, in->dst_ip);
+    stw_be_p(f + 34, MANA_GEN_SPORT);
+    stw_be_p(f + 36, in->dst_port);
     stw_be_p(f + 38, ip_len - 20);
     mana_parse(f, len, &pi);
     mana_set_ip_csum(f, &pi);
     mana_set_l4_csum(f, len, &pi);
-    return len;
+
+    g->tmpl_len = len;
+    g->tmpl_csum = lduw_be_p(f + 40);
+    mana_rx_classify(c, f, len, &hash, &g->tmpl_htype, &g->tmpl_flags);
+    /* take the source port out of the hash: flows put theirs back */
+    g->tmpl_hash = hash ^ mana_toeplitz_at(in->hash_key, f + 34, 2, 8);
+    g->tmpl_in = *in;
+    g->tmpl_valid = true;
 }
 
+/*
+ * Make the template current, rebuilt only when what it is made of changed
+ * (the rxgen-* properties, the RSS key).
+ */
+static void mana_rxgen_prepare(ManaCore *c)
+{
+    ManaRxGenInputs in;
+
+    memset(&in, 0, sizeof(in));
+    in.size = c->gen.size;
+    in.src_ip = c->gen.src_ip;
+    in.dst_ip = c->gen.dst_ip;
+    in.dst_port = c->gen.dst_port;
+    memcpy(in.hash_key, c->vport.hash_key, MANA_HASH_KEY_LEN);
+    if (!c->gen.tmpl_valid || memcmp(&in, &c->gen.tmpl_in, sizeof(in))) {
+        mana_rxgen_template(c, &in);
+    }
+}
+
+/* Turn the template into the frame of @sport: port, then its checksum. */
+static void mana_rxgen_set_flow(ManaCore *c, uint16_t sport)
+{
+    uint8_t *f = c->genbuf;
+    uint16_t cs = mana_csum_update(c->gen.tmpl_csum, MANA_GEN_SPORT, sport);
+
+    stw_be_p(f + 34, sport);
+    stw_be_p(f + 40, cs ? cs : 0xffff);
+}
+
+/*
+ * The generator: per frame, the flow's RQ is found from its hash (the
+ * template's XOR its source port's part) before anything is written; a
+ * frame is made only for an RQ with a posted buffer, by patching the port
+ * and the UDP checksum of the template.
+ */
 static void mana_rxgen_bh(void *opaque)
 {
     ManaCore *c = opaque;
+    ManaRxGen *g = &c->gen;
     uint32_t budget = 1024, idle = 0, flows;
-    uint32_t hash, htype, flags;
 
-    if (!c->gen.running || !c->hwc_active || !c->vport.rx_enable) {
+    if (!g->running || !c->hwc_active || !c->vport.rx_enable) {
         return;
     }
-    flows = MAX(c->gen.flows, 1);
+    mana_rxgen_prepare(c);
+    flows = MAX(g->flows, 1);
     while (budget && idle < flows) {
-        uint32_t flow = c->gen.next_flow++ % flows;
+        uint32_t flow = g->next_flow++ % flows, hash;
+        uint16_t sport = MANA_GEN_SPORT + flow;
+        uint8_t port[2];
         ManaQueue *rq;
-        size_t len;
 
-        len = mana_rxgen_frame(c, flow);
-        if (len > mana_rx_max_len(c)) {
+        if (g->tmpl_len > mana_rx_max_len(c)) {
             c->gf.rx_err_mtu++;
             budget--;
             continue;
         }
-        mana_rx_classify(c, c->genbuf, len, &hash, &htype, &flags);
-        rq = mana_rx_select(c, hash, htype);
+        stw_be_p(port, sport);
+        hash = g->tmpl_hash ^ mana_toeplitz_at(g->tmpl_in.hash_key, port, 2,
+                                               8);
+        rq = mana_rx_select(c, hash, g->tmpl_htype);
         if (!rq || rq->cons == rq->tail) {
             idle++;
             continue;
         }
         idle = 0;
         budget--;
-        mana_rx_deliver(c, rq, c->genbuf, len, hash, htype, flags);
-        c->gen.frames++;
-        c->gen.bytes += len;
+        mana_rxgen_set_flow(c, sport);
+        mana_rx_deliver(c, rq, c->genbuf, g->tmpl_len, hash, g->tmpl_htype,
+                        g->tmpl_flags);
+        g->frames++;
+        g->bytes += g->tmpl_len;
+        if (!g->running || !c->hwc_active) {
+            return;     /* what the delivery's DMA did stopped us */
+        }
     }
     if (!budget) {
         qemu_bh_schedule(c->gen_bh);

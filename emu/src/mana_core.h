@@ -128,6 +128,15 @@ typedef struct ManaFaults {
     uint32_t delay_ms;          /* delay TX and HWC completions */
 } ManaFaults;
 
+/* What the RX generator's template frame is built from */
+typedef struct ManaRxGenInputs {
+    uint32_t size;
+    uint32_t src_ip;
+    uint32_t dst_ip;
+    uint32_t dst_port;
+    uint8_t hash_key[MANA_HASH_KEY_LEN];
+} ManaRxGenInputs;
+
 typedef struct ManaRxGen {
     bool running;
     uint32_t size;
@@ -138,6 +147,19 @@ typedef struct ManaRxGen {
     uint32_t dst_port;
     uint64_t frames;
     uint64_t bytes;
+
+    /*
+     * The frame of flow 0 in genbuf, built once for these inputs; a flow
+     * differs only in its UDP source port, whose checksum and RSS hash
+     * change are applied per frame.
+     */
+    bool tmpl_valid;
+    ManaRxGenInputs tmpl_in;
+    uint32_t tmpl_len;
+    uint16_t tmpl_csum;         /* UDP checksum of flow 0 */
+    uint32_t tmpl_hash;         /* Toeplitz hash with source port 0 */
+    uint32_t tmpl_htype;
+    uint32_t tmpl_flags;
 } ManaRxGen;
 
 typedef struct ManaCore {
