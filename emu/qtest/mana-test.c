@@ -1159,6 +1159,59 @@ static void test_rq_full(void)
     pair_close(&p);
 }
 
+/* The frames counter of SQ @sq on mana0 */
+static uint64_t sq_frames(Machine *mc, Wq *sq)
+{
+    g_autofree char *head = g_strdup_printf("sq %u", sq->id);
+    g_autofree char *l = stats_line(mc, 0, head);
+    char *f = strstr(l, " frames ");
+
+    g_assert(f);
+    return g_ascii_strtoull(f + 8, NULL, 10);
+}
+
+/*
+ * The clamp paces TSO segments, not descriptors: at 100 Mbit/s a 60-segment
+ * TSO WQE (about 63 KB on the wire) takes about 5 ms, and its completion
+ * comes after its last segment.
+ */
+static void test_tso_pacing(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint32_t eq, k, len = 54 + 60 * 1000;
+    g_autofree uint8_t *f = g_malloc0(len);
+    uint64_t fa, n;
+    Wq sq;
+
+    setup(NULL, &mc, &m);
+    eq = new_eq(m, 1, NULL);
+    create_wq(m, GDMA_WQ_SQ, eq, &sq);
+    memset(f, 0xff, 6);
+    stw_be_p(f + 12, 0x0800);
+    f[14] = 0x45;
+    f[22] = 64;
+    f[23] = 6;                                      /* TCP */
+    f[14 + 20 + 12] = 5 << 4;
+    for (k = 54; k < len; k++) {
+        f[k] = k;
+    }
+    fa = gmem(mc, len);
+    qtest_memwrite(mc->qts, fa, f, len);
+    qom_set_u32(mc, "/machine/peripheral/mana0", "clamp-mbps", 100, true);
+    tx_post(m, &sq, fa, len, 1u << 11 | 1000u << 16);
+    qtest_clock_step(mc->qts, 1000 * 1000);
+    n = sq_frames(mc, &sq);
+    g_test_message("TSO at 100 Mbit/s: %" PRIu64 " of 60 segments in 1 ms", n);
+    g_assert_cmpuint(n, >, 0);
+    g_assert_cmpuint(n, <, 30);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, -1);
+    qtest_clock_step(mc->qts, 10 * 1000 * 1000);
+    g_assert_cmpuint(sq_frames(mc, &sq), ==, 60);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_OKAY);
+    teardown(mc, m);
+}
+
 /* The Internet checksum of @len bytes at @p on top of @sum, folded */
 static uint16_t csum(const uint8_t *p, size_t len, uint32_t sum)
 {
@@ -1429,6 +1482,7 @@ int main(int argc, char **argv)
     qtest_add_func("mana/tx-errors", test_tx_errors);
     qtest_add_func("mana/rx-mtu", test_rx_mtu);
     qtest_add_func("mana/rq-full", test_rq_full);
+    qtest_add_func("mana/tso-pacing", test_tso_pacing);
     qtest_add_func("mana/rxgen-rate", test_rxgen_rate);
     qtest_add_func("mana/fuzz", test_fuzz);
     return g_test_run();

@@ -172,6 +172,7 @@ static bool mana_ring_access(ManaCore *c, ManaQueue *q, uint32_t off,
 static void mana_queue_free(ManaQueue *q)
 {
     g_free(q->pages);
+    g_free(q->tso_buf);
     memset(q, 0, sizeof(*q));
 }
 
@@ -1423,6 +1424,19 @@ static size_t mana_tx_max_len(ManaCore *c)
     return c->adapter_mtu + 4;
 }
 
+static bool mana_tx_throttled(ManaCore *c);
+
+/* mana_tx_wqe(): the WQE is not done, it resumes when TX may go on */
+#define MANA_TX_PAUSED      (-1)
+
+/*
+ * Segment a TSO frame.  The clamp paces segments, not descriptors: each
+ * segment after the first of a run waits for its tokens (and for a backend
+ * that queued the last one), and the WQE resumes from the segment it
+ * stopped at when the TX timer fires.  The frame is kept with the SQ
+ * meanwhile: reading it again from guest memory for every segment would
+ * cost the whole frame per segment.
+ */
 static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
                        uint32_t mss, bool vlan, uint16_t tci)
 {
@@ -1430,7 +1444,7 @@ static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
     uint32_t hlen, payload, off, seq;
     uint16_t ip_id;
     uint8_t flags;
-    int i = 0;
+    uint32_t i;
 
     if (mss < MANA_TSO_MIN_MSS) {
         return CQE_TX_INVALID_OOB;
@@ -1453,11 +1467,27 @@ static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
     flags = f[pi.l4 + 13];
     ip_id = pi.v6 ? 0 : lduw_be_p(f + pi.l3 + 4);
 
-    off = 0;
+    /* where a paused WQE stopped (the guest may have shortened it) */
+    off = sq->tso_off < payload ? sq->tso_off : 0;
+    i = off ? sq->tso_seg : 0;
     do {
         uint32_t n = MIN(mss, payload - off);
         uint8_t *s = c->segbuf + 8;
         bool last = off + n >= payload;
+
+        if (off != sq->tso_off &&
+            (c->tx_backpressure || mana_tx_throttled(c))) {
+            if (!sq->tso_buf) {
+                sq->tso_buf = g_malloc(MANA_TX_MAX_FRAME + 64);
+            }
+            if (f != sq->tso_buf + 8) {
+                memcpy(sq->tso_buf + 8, f, len);
+                sq->tso_len = len;
+            }
+            sq->tso_off = off;
+            sq->tso_seg = i;
+            return MANA_TX_PAUSED;
+        }
 
         memcpy(s, f, hlen);
         memcpy(s + hlen, f + hlen + off, n);
@@ -1518,15 +1548,22 @@ static int mana_tx_wqe(ManaCore *c, ManaQueue *sq, ManaWqe *w, ManaSge *sge)
     if (vp_offset != 0) {
         return CQE_TX_VPORT_IDX_OUT_OF_RANGE;
     }
-    for (i = 0; i < w->num_sge; i++) {
-        if (len + sge[i].size > MANA_TX_MAX_FRAME) {
-            return CQE_TX_INVALID_OOB;
+    if (sq->tso_off && (w->hdr1 & (1u << 11))) {
+        /* the TSO WQE that paused: its frame was kept (mana_tx_tso) */
+        f = sq->tso_buf + 8;
+        len = sq->tso_len;
+    } else {
+        sq->tso_off = 0;
+        for (i = 0; i < w->num_sge; i++) {
+            if (len + sge[i].size > MANA_TX_MAX_FRAME) {
+                return CQE_TX_INVALID_OOB;
+            }
+            if (!mana_dma(c, sge[i].addr, f + len, sge[i].size, false)) {
+                c->gf.tx_err_gdma++;
+                return CQE_TX_INVALID_OOB;
+            }
+            len += sge[i].size;
         }
-        if (!mana_dma(c, sge[i].addr, f + len, sge[i].size, false)) {
-            c->gf.tx_err_gdma++;
-            return CQE_TX_INVALID_OOB;
-        }
-        len += sge[i].size;
     }
     if (len < ETH_HLEN) {
         return CQE_TX_HDR_PROCESSING_ERROR;
@@ -1629,9 +1666,11 @@ static void mana_sq_process(ManaCore *c, ManaQueue *sq)
         } else {
             type = CQE_TX_INVALID_OOB;
         }
-        if (!sq->valid) {
-            return;     /* destroyed meanwhile: nothing to complete */
+        if (!sq->valid || type == MANA_TX_PAUSED) {
+            return;     /* destroyed meanwhile, or resumes later */
         }
+        sq->tso_off = 0;
+        sq->tso_seg = 0;
         if (type != CQE_TX_OKAY) {
             mana_tx_count_error(c, sq, type);
         }

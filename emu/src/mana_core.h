@@ -70,6 +70,10 @@ typedef struct ManaQueue {
     uint32_t cons;          /* consumer byte offset, mod 2^32 */
     uint32_t tail;          /* producer byte offset from doorbell */
     uint64_t obj;           /* wq_obj handle */
+    uint32_t tso_off;       /* SQ: payload sent of the TSO WQE at cons */
+    uint32_t tso_seg;       /* SQ: segments sent of it */
+    uint8_t *tso_buf;       /* SQ: its frame (MANA_TX_MAX_FRAME + 64) */
+    uint32_t tso_len;
     ManaQueueStats stats;
 } ManaQueue;
 
