@@ -1124,6 +1124,46 @@ static void test_rx_mtu(void)
     pair_close(&p);
 }
 
+/* The rx mtu-drops counter of mana<i> */
+static uint64_t rx_mtu_drops(Machine *mc, int i)
+{
+    g_autofree char *l = stats_line(mc, i, "rx");
+    char *f = strstr(l, " mtu-drops ");
+
+    g_assert(f);
+    return g_ascii_strtoull(f + 11, NULL, 10);
+}
+
+/*
+ * Generator frames over the max frame are dropped, and the generator does
+ * not spin on them: it runs when buffers are posted, as for frames it can
+ * deliver (a spinning bottom half counted a drop per iteration, forever).
+ */
+static void test_rxgen_mtu(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint32_t eq;
+    uint64_t d0, d1;
+    Wq rq;
+
+    setup(",max-frame=1514,rxgen-size=2000", &mc, &m);
+    eq = new_eq(m, 1, NULL);
+    create_wq(m, GDMA_WQ_RQ, eq, &rq);
+    g_assert_cmphex(vport_rx(m, true, false, &rq.obj, NULL, 0), ==, 0);
+    rq_post(m, &rq, gmem(mc, PAGE), PAGE);
+    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
+        "'arguments': { 'path': '/machine/peripheral/mana0', "
+        "'property': 'rxgen', 'value': true } }");
+    d0 = rx_mtu_drops(mc, 0);
+    g_usleep(100 * 1000);
+    d1 = rx_mtu_drops(mc, 0);
+    g_assert_cmpuint(d0, >=, 1);
+    g_assert_cmpuint(d1, ==, d0);
+    g_assert_cmpint(cqe_next(m, &rq, NULL), ==, -1);
+    teardown(mc, m);
+}
+
 /*
  * "RQ full" belongs to the RQ: a frame waiting for a buffer on one RQ is
  * not offered again when another RQ gets one, and is let go when its RQ
@@ -1481,6 +1521,7 @@ int main(int argc, char **argv)
     qtest_add_func("mana/pcie", test_pcie);
     qtest_add_func("mana/tx-errors", test_tx_errors);
     qtest_add_func("mana/rx-mtu", test_rx_mtu);
+    qtest_add_func("mana/rxgen-mtu", test_rxgen_mtu);
     qtest_add_func("mana/rq-full", test_rq_full);
     qtest_add_func("mana/tso-pacing", test_tso_pacing);
     qtest_add_func("mana/rxgen-rate", test_rxgen_rate);

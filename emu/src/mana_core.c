@@ -2053,6 +2053,11 @@ static void mana_rxgen_bh(void *opaque)
         return;
     }
     mana_rxgen_prepare(c);
+    if (g->tmpl_len > mana_rx_max_len(c)) {
+        /* over the max frame: dropped at the port, once per run */
+        c->gf.rx_err_mtu++;
+        return;
+    }
     flows = MAX(g->flows, 1);
     while (budget && idle < flows) {
         uint32_t flow = g->next_flow++ % flows, hash;
@@ -2060,11 +2065,6 @@ static void mana_rxgen_bh(void *opaque)
         uint8_t port[2];
         ManaQueue *rq;
 
-        if (g->tmpl_len > mana_rx_max_len(c)) {
-            c->gf.rx_err_mtu++;
-            budget--;
-            continue;
-        }
         stw_be_p(port, sport);
         hash = g->tmpl_hash ^ mana_toeplitz_at(g->tmpl_in.hash_key, port, 2,
                                                8);
