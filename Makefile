@@ -4,13 +4,14 @@ export BASE CONFIG SERIES DEBUG ARCH NIC TIMEOUT APPEND QEMU_EXTRA FORCE LINUX_T
 export MANA_FUZZ_SECONDS MANA_FUZZ_SEED QTEST_ARCHES QTEST_ONLY
 export BENCH_CONFIGS BENCH_SECONDS BENCH_ROUNDS BENCH_SIZES BENCH_MTUS BENCH_RINGS BENCH_CYCLES BENCH_TIMEOUT
 
-.PHONY: help deps tree export kernel qemu qtest rootfs iproute2 vm lint kunit system check demo bench
+.PHONY: help deps tree export emu-export kernel qemu qtest rootfs iproute2 vm lint kunit system check demo bench
 help:
 	@echo "make demo                 build what is missing, boot the guests, show what the series does"
 	@echo "make check                lint + qtest + kunit + system tests; ends with 'N passed, N failed'"
 	@echo "make tree                 build/linux = Debian linux-source-6.12 (tag base) + series/"
 	@echo "make export               build/linux base..HEAD -> series/"
 	@echo "make kernel CONFIG=<name> [DEBUG=1] [SERIES=0]   configs: x86_64 arm64-4k arm64-16k arm64-64k"
+	@echo "make emu-export           emu/patches/ regenerated with git format-patch, signed with your git identity"
 	@echo "make qemu                 QEMU 7.2 (x86_64 + aarch64) with the MANA model from emu/"
 	@echo "make qtest                the MANA model's qtest (x86_64 + aarch64); MANA_FUZZ_SECONDS=N for the randomized case"
 	@echo "make rootfs ARCH=x86_64|arm64"
@@ -24,6 +25,7 @@ help:
 deps:   ; @scripts/deps.sh
 tree:   ; @scripts/tree.sh
 export: ; @scripts/export.sh
+emu-export: ; @scripts/emu-export.sh
 kernel: ; @scripts/kernel.sh
 qemu:   ; @scripts/qemu.sh
 qtest:  ; @scripts/qtest.sh

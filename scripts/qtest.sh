@@ -37,7 +37,7 @@ for arch in ${QTEST_ARCHES:-x86_64 aarch64}; do
 	else
 		rc=$?
 	fi
-	grep -E '^(ok|not ok|# fuzz)' "$log" || true
+	grep -E '^(ok|not ok|# fuzz|# rxgen)' "$log" || true
 	if [ -n "${QTEST_RESULTS:-}" ]; then
 		# make check's format: one PASS/FAIL line per case
 		sed -nE 's|^ok [0-9]+ (/[^ ]*).*|PASS qtest \1|p; s|^not ok [0-9]+ (/[^ ]*).*|FAIL qtest \1|p' \

@@ -40,8 +40,11 @@ fi
 NIC_MAC=52:54:00:4d:41:01
 REMOTE_MAC=52:54:00:4d:41:02
 case "$NIC" in
-mana) nicdev="mana,id=nic0,netdev=hub0,mac=$NIC_MAC${MANA_OPTS:+,$MANA_OPTS}" ;;
-virtio) nicdev="virtio-net-pci,id=nic0,netdev=hub0,mac=$NIC_MAC,romfile=" ;;
+# MANA is a PCIe endpoint: behind its own root port, as an Azure VF is
+# an Endpoint (on the root bus it would be an RC integrated endpoint).
+mana) nicdev=(-device pcie-root-port,id=nic0-port,chassis=77
+	-device "mana,id=nic0,bus=nic0-port,netdev=hub0,mac=$NIC_MAC${MANA_OPTS:+,$MANA_OPTS}") ;;
+virtio) nicdev=(-device "virtio-net-pci,id=nic0,netdev=hub0,mac=$NIC_MAC,romfile=") ;;
 *) die "unknown NIC '$NIC': use mana or virtio" ;;
 esac
 cat >"$RUNDIR/env" <<EOV
@@ -71,7 +74,7 @@ cat "$BUILD/rootfs/$KARCH.cpio.gz" "$BUILD/overlay/$KARCH/iproute2.cpio.gz" \
 args=(-m 2048 -smp 2 -nodefaults -display none -no-reboot
 	-kernel "$KOUT/$IMAGE" -initrd "$RUNDIR/initrd"
 	-netdev hubport,id=hub0,hubid=0 -netdev hubport,id=hub1,hubid=0
-	-device "$nicdev")
+	"${nicdev[@]}")
 # The harness's virtio devices (the peer NIC and the 9p shares that carry
 # the kernel tree and this run) each sit behind a PCIe root port, where
 # virtio-pci has a PM capability, and report No_Soft_Reset

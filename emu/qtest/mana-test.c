@@ -23,6 +23,7 @@
 #include "hw/net/mana_regs.h"
 
 #define PAGE                    4096        /* DMA region page size */
+#define IP_PROTO_UDP_NUM        17
 #define DB(off)                 (MANA_DB_ZONE_OFFSET + (off))
 
 /* One machine with its guest memory allocator. */
@@ -381,11 +382,27 @@ static uint32_t create_wq_raw(Mana *m, uint32_t type, uint64_t wr,
     return st;
 }
 
-/* An SQ or RQ of 4 KiB with a 4 KiB CQ on EQ @parent; must succeed. */
+/* CONFIG_VPORT_TX, as the driver sends it before creating its SQs */
+static uint32_t vport_tx(Mana *m)
+{
+    uint8_t b[0x30];
+
+    req_hdr(m, b, MANA_CONFIG_VPORT_TX, sizeof(b));
+    stq_le_p(b + 0x28, MANA_VPORT_HANDLE);
+    return hwc_send(m, b, sizeof(b));
+}
+
+/*
+ * An SQ or RQ of 4 KiB with a 4 KiB CQ on EQ @parent; must succeed.  For
+ * an SQ the vport is configured for TX first, as the driver does.
+ */
 static void create_wq(Mana *m, uint32_t type, uint32_t parent, Wq *wq)
 {
     uint64_t wr, cr;
 
+    if (type == GDMA_WQ_SQ) {
+        g_assert_cmphex(vport_tx(m), ==, 0);
+    }
     memset(wq, 0, sizeof(*wq));
     wr = new_region(m, PAGE, &wq->mem);
     cr = new_region(m, PAGE, &wq->cq_mem);
@@ -403,16 +420,23 @@ static uint32_t new_eq(Mana *m, uint32_t msix, uint64_t *mem)
     return id;
 }
 
-/* Send one frame of @len bytes at @addr on @sq with OOB dword @hdr1 bits. */
-static void tx_post(Mana *m, Wq *sq, uint64_t addr, uint32_t len,
-                    uint32_t hdr1_extra)
+/* Send one frame of @len bytes at @addr on @sq with a short OOB @oob. */
+static void tx_post_oob(Mana *m, Wq *sq, uint64_t addr, uint32_t len,
+                        uint32_t hdr1_extra, const uint8_t *oob)
 {
-    uint8_t oob[8] = { 0 };
-
     put_wqe(m->mc, sq->mem, sq->size, sq->tail, 1 | (2 << 8) | hdr1_extra,
             oob, 8, addr, len);
     sq->tail += 32;
     w64(m, DB(MANA_DB_SQ), sq->id | ((uint64_t)sq->tail << 32));
+}
+
+/* Send one frame of @len bytes at @addr on @sq with WQE header bits. */
+static void tx_post(Mana *m, Wq *sq, uint64_t addr, uint32_t len,
+                    uint32_t hdr1_extra)
+{
+    static const uint8_t oob[8];
+
+    tx_post_oob(m, sq, addr, len, hdr1_extra, oob);
 }
 
 static void rq_post(Mana *m, Wq *rq, uint64_t addr, uint32_t len)
@@ -431,7 +455,7 @@ static int cqe_next(Mana *m, Wq *wq, uint8_t *d)
     uint32_t owner = (wq->cq_seen / entries + 1) & 7;
 
     qtest_memread(m->mc->qts, wq->cq_mem + 64 * slot, e, 64);
-    if (ldl_le_p(e + 60) >> 29 != owner) {
+    if ((uint32_t)ldl_le_p(e + 60) >> 29 != owner) {
         return -1;
     }
     wq->cq_seen++;
@@ -926,6 +950,420 @@ static void test_rate_window(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* What a driver sees of the device                                    */
+
+/* A PCI Express endpoint with MSI-X and no INTx pin. */
+static void test_pcie(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint8_t exp;
+
+    setup(NULL, &mc, &m);
+    g_assert_cmpuint(qpci_config_readb(m->dev, PCI_INTERRUPT_PIN), ==, 0);
+    g_assert_cmpuint(qpci_find_capability(m->dev, PCI_CAP_ID_MSIX, 0), !=, 0);
+    exp = qpci_find_capability(m->dev, PCI_CAP_ID_EXP, 0);
+    g_assert_cmpuint(exp, !=, 0);
+    /* on the root bus of q35 and virt: a root complex integrated endpoint */
+    g_assert_cmphex((qpci_config_readw(m->dev, exp + PCI_EXP_FLAGS) &
+                     PCI_EXP_FLAGS_TYPE) >> 4, ==, PCI_EXP_TYPE_RC_END);
+    teardown(mc, m);
+}
+
+/* The QUERY_GF_STAT counter at @off */
+static uint64_t gf_stat(Mana *m, uint32_t off)
+{
+    uint8_t b[0x30];
+
+    req_hdr(m, b, MANA_QUERY_GF_STAT, sizeof(b));
+    stl_le_p(b + 0x1c, 0x100);
+    g_assert_cmphex(hwc_send(m, b, sizeof(b)), ==, 0);
+    return ldq_le_p(m->r + off);
+}
+
+#define GF_TX_VPORT_DISABLED    0x78
+#define GF_TX_VPORT_OFFSET      0x80
+#define GF_TX_MTU               0xb0
+#define GF_TX_INVAL_OOB         0xb8
+
+/*
+ * TX error completions carry the type the device reports for the error,
+ * each counted where QUERY_GF_STAT reports it.
+ */
+static void test_tx_errors(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint8_t f[2000] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, oob[8] = { 0 };
+    uint64_t fa, wr, cr;
+    uint32_t eq;
+    Wq sq = { 0 };
+
+    setup(",max-frame=1514", &mc, &m);
+    eq = new_eq(m, 1, NULL);
+    wr = new_region(m, PAGE, &sq.mem);
+    cr = new_region(m, PAGE, &sq.cq_mem);
+    g_assert_cmphex(create_wq_raw(m, GDMA_WQ_SQ, wr, cr, PAGE, PAGE, eq, &sq),
+                    ==, 0);
+    fa = gmem(mc, PAGE);
+    stw_be_p(f + 12, 0x88b5);
+    qtest_memwrite(mc->qts, fa, f, sizeof(f));
+
+    /* no CONFIG_VPORT_TX yet: the vport is disabled for TX */
+    tx_post(m, &sq, fa, 100, 0);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_VPORT_DISABLED);
+    g_assert_cmphex(vport_tx(m), ==, 0);
+    /* a vport offset other than the one CONFIG_VPORT_TX gave (0) */
+    oob[7] = 5;
+    tx_post_oob(m, &sq, fa, 100, 0, oob);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==,
+                    CQE_TX_VPORT_IDX_OUT_OF_RANGE);
+    /* shorter than an Ethernet header */
+    tx_post(m, &sq, fa, 10, 0);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_HDR_PROCESSING_ERROR);
+    /* over the MTU */
+    tx_post(m, &sq, fa, 1600, 0);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_MTU_DROP);
+    tx_post(m, &sq, fa, 100, 0);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_OKAY);
+
+    g_assert_cmpuint(gf_stat(m, GF_TX_VPORT_DISABLED), ==, 1);
+    g_assert_cmpuint(gf_stat(m, GF_TX_VPORT_OFFSET), ==, 1);
+    g_assert_cmpuint(gf_stat(m, GF_TX_MTU), ==, 1);
+    g_assert_cmpuint(gf_stat(m, GF_TX_INVAL_OOB), ==, 0);
+    teardown(mc, m);
+}
+
+/* Two MANA functions on one hub, each with an EQ, an SQ and @nrq RQs. */
+typedef struct Pair {
+    Machine *mc;
+    Mana *m[2];
+    Wq sq[2], rq[2][2];
+    uint64_t fa;
+} Pair;
+
+static void pair_open(Pair *p, const char *opts0, const char *opts1, int nrq)
+{
+    g_autofree char *dev = g_strdup_printf(
+        "-netdev hubport,id=h0,hubid=0 -netdev hubport,id=h1,hubid=0 "
+        "-netdev hubport,id=hx,hubid=0 "
+        "-device mana,netdev=h0,id=mana0,addr=04.0,vectors=4,"
+        "mac=52:54:00:4d:41:01%s "
+        "-device mana,netdev=h1,id=mana1,addr=05.0,vectors=4,"
+        "mac=52:54:00:4d:41:02%s", opts0, opts1);
+    int i, k;
+
+    p->mc = machine_new(dev);
+    for (i = 0; i < 2; i++) {
+        uint32_t eq;
+
+        p->m[i] = mana_open(p->mc, 4 + i);
+        hwc_up(p->m[i]);
+        eq = new_eq(p->m[i], 1, NULL);
+        create_wq(p->m[i], GDMA_WQ_SQ, eq, &p->sq[i]);
+        for (k = 0; k < nrq; k++) {
+            create_wq(p->m[i], GDMA_WQ_RQ, eq, &p->rq[i][k]);
+        }
+        g_assert_cmphex(vport_rx(p->m[i], true, false, &p->rq[i][0].obj,
+                                 NULL, 0), ==, 0);
+    }
+    p->fa = gmem(p->mc, 3 * PAGE);
+}
+
+static void pair_close(Pair *p)
+{
+    g_assert(alive(p->mc));
+    mana_close(p->m[0]);
+    mana_close(p->m[1]);
+    machine_free(p->mc);
+}
+
+/* Send a @len byte frame from function 0 to function 1. */
+static void pair_send(Pair *p, uint32_t len)
+{
+    g_autofree uint8_t *f = g_malloc0(len);
+
+    memcpy(f, "\x52\x54\x00\x4d\x41\x02", 6);
+    stw_be_p(f + 12, 0x88b5);
+    qtest_memwrite(p->mc->qts, p->fa, f, len);
+    tx_post(p->m[0], &p->sq[0], p->fa, len, 0);
+    g_assert_cmpint(cqe_next(p->m[0], &p->sq[0], NULL), ==, CQE_TX_OKAY);
+}
+
+/* A stats line of mana<i>, e.g. "rx" or "rq 3", without its head */
+static char *stats_line(Machine *mc, int i, const char *head)
+{
+    g_autofree char *path = g_strdup_printf("/machine/peripheral/mana%d", i);
+    g_autofree char *st = qom_get_str(mc, path, "stats");
+    g_autofree char *h = g_strdup_printf("\n%s: ", head);
+    char *l = strstr(st, h), *e;
+
+    g_assert(l);
+    l += strlen(h);
+    e = strchr(l, '\n');
+    return g_strndup(l, e ? e - l : strlen(l));
+}
+
+/* A frame over the receiver's max frame is dropped and counted. */
+static void test_rx_mtu(void)
+{
+    Pair p;
+    g_autofree char *rx = NULL;
+    uint8_t d[64];
+
+    pair_open(&p, "", ",max-frame=1514", 1);
+    rq_post(p.m[1], &p.rq[1][0], gmem(p.mc, PAGE), PAGE);
+    pair_send(&p, 2000);
+    g_assert_cmpint(cqe_next(p.m[1], &p.rq[1][0], NULL), ==, -1);
+    rx = stats_line(p.mc, 1, "rx");
+    g_assert(strstr(rx, " mtu-drops 1 "));
+    /* 1514 + a VLAN tag is the largest frame taken */
+    pair_send(&p, 1518);
+    g_assert_cmpint(cqe_next(p.m[1], &p.rq[1][0], d), ==, CQE_RX_OKAY);
+    g_assert_cmpuint(ldl_le_p(d + 8) & 0xffff, ==, 1518);
+    pair_close(&p);
+}
+
+/* The rx mtu-drops counter of mana<i> */
+static uint64_t rx_mtu_drops(Machine *mc, int i)
+{
+    g_autofree char *l = stats_line(mc, i, "rx");
+    char *f = strstr(l, " mtu-drops ");
+
+    g_assert(f);
+    return g_ascii_strtoull(f + 11, NULL, 10);
+}
+
+/*
+ * Generator frames over the max frame are dropped, and the generator does
+ * not spin on them: it runs when buffers are posted, as for frames it can
+ * deliver (a spinning bottom half counted a drop per iteration, forever).
+ */
+static void test_rxgen_mtu(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint32_t eq;
+    uint64_t d0, d1;
+    Wq rq;
+
+    setup(",max-frame=1514,rxgen-size=2000", &mc, &m);
+    eq = new_eq(m, 1, NULL);
+    create_wq(m, GDMA_WQ_RQ, eq, &rq);
+    g_assert_cmphex(vport_rx(m, true, false, &rq.obj, NULL, 0), ==, 0);
+    rq_post(m, &rq, gmem(mc, PAGE), PAGE);
+    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
+        "'arguments': { 'path': '/machine/peripheral/mana0', "
+        "'property': 'rxgen', 'value': true } }");
+    d0 = rx_mtu_drops(mc, 0);
+    g_usleep(100 * 1000);
+    d1 = rx_mtu_drops(mc, 0);
+    g_assert_cmpuint(d0, >=, 1);
+    g_assert_cmpuint(d1, ==, d0);
+    g_assert_cmpint(cqe_next(m, &rq, NULL), ==, -1);
+    teardown(mc, m);
+}
+
+/*
+ * "RQ full" belongs to the RQ: a frame waiting for a buffer on one RQ is
+ * not offered again when another RQ gets one, and is let go when its RQ
+ * is destroyed (else the whole receive path stays stuck).
+ */
+static void test_rq_full(void)
+{
+    Pair p;
+    g_autofree char *rx = NULL, *rx2 = NULL, *rx3 = NULL, *rq = NULL;
+    g_autofree char *head = NULL;
+    uint8_t b[0x38];
+
+    pair_open(&p, "", "", 2);
+    pair_send(&p, 100);                 /* RQ 0 (default) has no buffer */
+    head = g_strdup_printf("rq %u", p.rq[1][0].id);
+    rq = stats_line(p.mc, 1, head);
+    g_assert(strstr(rq, " full on waits 1"));
+    rq_post(p.m[1], &p.rq[1][1], gmem(p.mc, PAGE), PAGE);   /* other RQ */
+    rx = stats_line(p.mc, 1, "rx");
+    g_assert(strstr(rx, " queued 1 "));
+    g_assert_cmpint(cqe_next(p.m[1], &p.rq[1][1], NULL), ==, -1);
+
+    /* the RQ goes away: its frame is dropped, later frames flow again */
+    req_hdr(p.m[1], b, MANA_DESTROY_WQ_OBJ, sizeof(b));
+    stq_le_p(b + 0x30, p.rq[1][0].obj);
+    g_assert_cmphex(hwc_send(p.m[1], b, sizeof(b)), ==, 0);
+    rx2 = stats_line(p.mc, 1, "rx");
+    g_assert(strstr(rx2, " nowqe 1 "));
+    g_assert(strstr(rx2, " waiting-rq -1"));
+    pair_send(&p, 100);
+    rx3 = stats_line(p.mc, 1, "rx");
+    g_assert(strstr(rx3, " nowqe 2 "));
+    pair_close(&p);
+}
+
+/* The frames counter of SQ @sq on mana0 */
+static uint64_t sq_frames(Machine *mc, Wq *sq)
+{
+    g_autofree char *head = g_strdup_printf("sq %u", sq->id);
+    g_autofree char *l = stats_line(mc, 0, head);
+    char *f = strstr(l, " frames ");
+
+    g_assert(f);
+    return g_ascii_strtoull(f + 8, NULL, 10);
+}
+
+/*
+ * The clamp paces TSO segments, not descriptors: at 100 Mbit/s a 60-segment
+ * TSO WQE (about 63 KB on the wire) takes about 5 ms at the clamp's rate,
+ * and its completion comes after its last segment.
+ */
+static void test_tso_pacing(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint32_t eq, k, len = 54 + 60 * 1000;
+    g_autofree uint8_t *f = g_malloc0(len);
+    uint64_t fa, n;
+    Wq sq;
+
+    setup(NULL, &mc, &m);
+    eq = new_eq(m, 1, NULL);
+    create_wq(m, GDMA_WQ_SQ, eq, &sq);
+    memset(f, 0xff, 6);
+    stw_be_p(f + 12, 0x0800);
+    f[14] = 0x45;
+    f[22] = 64;
+    f[23] = 6;                                      /* TCP */
+    f[14 + 20 + 12] = 5 << 4;
+    for (k = 54; k < len; k++) {
+        f[k] = k;
+    }
+    fa = gmem(mc, len);
+    qtest_memwrite(mc->qts, fa, f, len);
+    qom_set_u32(mc, "/machine/peripheral/mana0", "clamp-mbps", 100, true);
+    tx_post(m, &sq, fa, len, 1u << 11 | 1000u << 16);
+    qtest_clock_step(mc->qts, 1000 * 1000);
+    n = sq_frames(mc, &sq);
+    g_test_message("TSO at 100 Mbit/s: %" PRIu64 " of 60 segments in 1 ms", n);
+    g_assert_cmpuint(n, >, 0);
+    g_assert_cmpuint(n, <, 30);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, -1);
+    /*
+     * At the clamp's rate: 60 x 1054 B at 12.5 B/us, the last segment
+     * once 59 have been paid for, at 4.955 ms.
+     */
+    qtest_clock_step(mc->qts, 3800 * 1000);
+    g_assert_cmpuint(sq_frames(mc, &sq), <, 60);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, -1);
+    qtest_clock_step(mc->qts, 400 * 1000);
+    g_assert_cmpuint(sq_frames(mc, &sq), ==, 60);
+    g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_OKAY);
+    teardown(mc, m);
+}
+
+/* The Internet checksum of @len bytes at @p on top of @sum, folded */
+static uint16_t csum(const uint8_t *p, size_t len, uint32_t sum)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < len; i += 2) {
+        sum += lduw_be_p(p + i);
+    }
+    if (len & 1) {
+        sum += p[len - 1] << 8;
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return ~sum & 0xffff;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The rxgen frames counter of mana0 */
+static uint64_t rxgen_frames(Machine *mc)
+{
+    g_autofree char *l = stats_line(mc, 0, "rxgen");
+    char *f = strstr(l, " frames ");
+
+    g_assert(f);
+    return g_ascii_strtoull(f + 8, NULL, 10);
+}
+
+/*
+ * The RX generator's rate (printed, not judged): 32768 buffers posted with
+ * one doorbell, the wall time until the generator has filled them all.
+ * Every generated frame must be a valid UDP datagram for its flow.
+ */
+static void test_rxgen_rate(void)
+{
+    static const uint32_t flows[] = { 1, 64 };
+    const uint32_t n = 32768, ring = n * 32;
+    Machine *mc;
+    Mana *m;
+    uint64_t wr, cr, buf, start = 0;
+    g_autofree uint8_t *w = g_malloc0(ring);
+    uint8_t f[1514], d[64];
+    uint32_t eq, i, k, r, sum;
+    Wq rq = { 0 };
+
+    setup(",rxgen-size=1514", &mc, &m);
+    eq = new_eq(m, 1, NULL);
+    wr = new_region(m, ring, &rq.mem);
+    cr = new_region(m, ring, &rq.cq_mem);
+    g_assert_cmphex(create_wq_raw(m, GDMA_WQ_RQ, wr, cr, ring, ring, eq, &rq),
+                    ==, 0);
+    g_assert_cmphex(vport_rx(m, true, false, &rq.obj, NULL, 0), ==, 0);
+    buf = gmem(mc, 2048);
+    for (i = 0; i < n; i++) {                   /* all on one buffer */
+        stl_le_p(w + 32 * i + 4, 1);
+        stq_le_p(w + 32 * i + 8, buf);
+        stl_le_p(w + 32 * i + 20, 2048);
+    }
+    qtest_bufwrite(mc->qts, rq.mem, w, ring);
+    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
+        "'arguments': { 'path': '/machine/peripheral/mana0', "
+        "'property': 'rxgen', 'value': true } }");
+    for (k = 0; k < ARRAY_SIZE(flows); k++) {
+        double rate[5];
+
+        qom_set_u32(mc, "/machine/peripheral/mana0", "rxgen-flows", flows[k],
+                    true);
+        for (r = 0; r < ARRAY_SIZE(rate); r++) {
+            gint64 t0 = g_get_monotonic_time();
+
+            rq.tail += ring;
+            w64(m, DB(MANA_DB_RQ), rq.id | ((uint64_t)rq.tail << 32));
+            while (rxgen_frames(mc) < start + n) {
+                g_usleep(1000);
+            }
+            rate[r] = n / ((g_get_monotonic_time() - t0) / 1e6);
+            start += n;
+        }
+        qsort(rate, ARRAY_SIZE(rate), sizeof(rate[0]), cmp_double);
+        g_test_message("rxgen %s: 1514 B frames, %u flows: %.0f frames/s "
+                       "(median of 5 runs of %u frames; %.0f-%.0f)",
+                       qtest_get_arch(), flows[k], rate[2], n, rate[0],
+                       rate[4]);
+        /* the last frame: one of the flows, checksums right */
+        qtest_memread(mc->qts, buf, f, sizeof(f));
+        g_assert_cmpuint(lduw_be_p(f + 34), >=, 10000);
+        g_assert_cmpuint(lduw_be_p(f + 34), <, 10000 + flows[k]);
+        g_assert_cmphex(csum(f + 14, 20, 0), ==, 0);
+        /* UDP over the pseudo header (addresses, protocol, length) */
+        sum = (uint16_t)~csum(f + 26, 8, 0) + IP_PROTO_UDP_NUM +
+              sizeof(f) - 34;
+        g_assert_cmphex(csum(f + 34, sizeof(f) - 34, sum), ==, 0);
+    }
+    rq.cq_seen = start - 1;     /* the last CQE (owner count 4) */
+    g_assert_cmpint(cqe_next(m, &rq, d), ==, CQE_RX_OKAY);
+    teardown(mc, m);
+}
+
+/* ------------------------------------------------------------------ */
 /* Randomized: guest-controlled values at random, QEMU must stay alive */
 
 /* The message codes the device implements (others are just unsupported) */
@@ -981,6 +1419,13 @@ static void fuzz_one(Mana *m, GRand *rnd, Wq *sq, Wq *rq, uint64_t scratch)
         if (g_rand_boolean(rnd)) {
             qtest_writeq(mc->qts, sq->mem + ((sq->tail + 16) & (PAGE - 1)),
                          g_rand_boolean(rnd) ? m->bar0_addr : scratch);
+        }
+        if (g_rand_boolean(rnd)) {
+            /* the right vport offsets (short and long form): reach TX */
+            qtest_writeb(mc->qts, sq->mem + ((sq->tail + 15) & (PAGE - 1)),
+                         0);
+            qtest_writew(mc->qts, sq->mem + ((sq->tail + 22) & (PAGE - 1)),
+                         0);
         }
         sq->tail += 32;
         w64(m, DB(MANA_DB_SQ), sq->id | ((uint64_t)sq->tail << 32));
@@ -1080,6 +1525,13 @@ int main(int argc, char **argv)
     qtest_add_func("mana/bad-props", test_bad_props);
     qtest_add_func("mana/long-delay", test_long_delay);
     qtest_add_func("mana/rate-window", test_rate_window);
+    qtest_add_func("mana/pcie", test_pcie);
+    qtest_add_func("mana/tx-errors", test_tx_errors);
+    qtest_add_func("mana/rx-mtu", test_rx_mtu);
+    qtest_add_func("mana/rxgen-mtu", test_rxgen_mtu);
+    qtest_add_func("mana/rq-full", test_rq_full);
+    qtest_add_func("mana/tso-pacing", test_tso_pacing);
+    qtest_add_func("mana/rxgen-rate", test_rxgen_rate);
     qtest_add_func("mana/fuzz", test_fuzz);
     return g_test_run();
 }

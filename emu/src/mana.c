@@ -3,7 +3,8 @@
  *
  * A MANA virtual function (PCI 1414:00BA) with BAR0 holding the
  * register map, the shared memory channel and the doorbell page, and
- * MSI-X in BAR2.  The protocol lives in mana_core.c.
+ * MSI-X in BAR2; a PCI Express endpoint without an INTx pin.  The
+ * protocol lives in mana_core.c.
  *
  * Copyright (c) 2025 The MANA emulation authors
  *
@@ -18,6 +19,7 @@
 #include "hw/boards.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/msix.h"
+#include "hw/pci/pcie.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "net/net.h"
@@ -32,6 +34,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(ManaState, MANA)
 #define MANA_DEVICE_ID_VF   0x00ba
 #define MANA_BAR0_IDX       0
 #define MANA_MSIX_IDX       2
+#define MANA_PCIE_CAP_OFF   0x70
 
 struct ManaState {
     PCIDevice parent_obj;
@@ -127,7 +130,18 @@ static void mana_realize(PCIDevice *pci_dev, Error **errp)
         return;
     }
 
-    pci_dev->config[PCI_INTERRUPT_PIN] = 1;
+    /*
+     * A PCI Express endpoint (a Root Complex Integrated Endpoint on a root
+     * bus, as QEMU types it there), interrupting through MSI-X only: no
+     * INTx pin, as the VF has none.  No FLR: a reset reachable from
+     * config space would also be reachable from the device's own DMA
+     * into ECAM, outside the re-entrancy guard.
+     */
+    pci_dev->config[PCI_INTERRUPT_PIN] = 0;
+    if (pcie_endpoint_cap_init(pci_dev, MANA_PCIE_CAP_OFF) < 0) {
+        error_setg(errp, "mana: cannot add the PCI Express capability");
+        return;
+    }
 
     memory_region_init_io(&s->bar0, OBJECT(s), &mana_bar0_ops, s,
                           "mana-bar0", MANA_BAR0_SIZE);
@@ -137,6 +151,7 @@ static void mana_realize(PCIDevice *pci_dev, Error **errp)
 
     ret = msix_init_exclusive_bar(pci_dev, c->vectors, MANA_MSIX_IDX, errp);
     if (ret) {
+        pcie_cap_exit(pci_dev);
         return;
     }
     for (i = 0; i < c->vectors; i++) {
@@ -164,6 +179,7 @@ static void mana_exit(PCIDevice *pci_dev)
     qemu_del_nic(s->core.nic);
     msix_unuse_all_vectors(pci_dev);
     msix_uninit_exclusive_bar(pci_dev);
+    pcie_cap_exit(pci_dev);
 }
 
 static void mana_qdev_reset(DeviceState *dev)
@@ -381,7 +397,7 @@ static const TypeInfo mana_info = {
     .class_init = mana_class_init,
     .instance_init = mana_instance_init,
     .interfaces = (InterfaceInfo[]) {
-        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { INTERFACE_PCIE_DEVICE },
         { }
     },
 };

@@ -172,6 +172,7 @@ static bool mana_ring_access(ManaCore *c, ManaQueue *q, uint32_t off,
 static void mana_queue_free(ManaQueue *q)
 {
     g_free(q->pages);
+    g_free(q->tso_buf);
     memset(q, 0, sizeof(*q));
 }
 
@@ -393,6 +394,16 @@ static void mana_vport_resolve(ManaCore *c)
     }
 }
 
+/* Let the frame waiting for a full RQ be offered again. */
+static void mana_rx_unblock(ManaCore *c)
+{
+    if (c->rx_wait_wq < 0) {
+        return;
+    }
+    c->rx_wait_wq = -1;
+    qemu_flush_queued_packets(qemu_get_queue(c->nic));
+}
+
 static void mana_clear_objects(ManaCore *c)
 {
     int i;
@@ -427,10 +438,7 @@ static void mana_clear_objects(ManaCore *c)
     c->tx_backpressure = false;
     timer_del(c->hwc_timer);
     timer_del(c->tx_timer);
-    if (c->rx_blocked) {
-        c->rx_blocked = false;
-        qemu_flush_queued_packets(qemu_get_queue(c->nic));
-    }
+    mana_rx_unblock(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -817,6 +825,7 @@ static uint32_t mana_msg_create_wq(ManaCore *c, ManaMsg *m)
 static uint32_t mana_msg_destroy_wq(ManaCore *c, ManaMsg *m)
 {
     ManaQueue *wq = mana_wq_by_obj(c, ldq_le_p(m->req + 0x30));
+    bool waited;
 
     if (!wq) {
         return GDMA_STATUS_INVALID;
@@ -825,11 +834,15 @@ static uint32_t mana_msg_destroy_wq(ManaCore *c, ManaMsg *m)
     if (wq->cq < MANA_MAX_CQS) {
         mana_queue_free(&c->cqs[wq->cq]);
     }
+    waited = c->rx_wait_wq == (int32_t)wq->id;
     mana_queue_free(wq);
     if (c->hwc_fence_wq >= 0 && !c->wqs[c->hwc_fence_wq].valid) {
         c->hwc_fence_wq = -1;
     }
     mana_vport_resolve(c);
+    if (waited) {
+        mana_rx_unblock(c);     /* its frame goes elsewhere or is dropped */
+    }
     return GDMA_STATUS_OK;
 }
 
@@ -886,10 +899,7 @@ static uint32_t mana_msg_vport_rx(ManaCore *c, ManaMsg *m)
     mana_vport_resolve(c);
     trace_mana_vport_rx(v->rx_enable, v->rss_enable, v->num_indir,
                         v->default_wq);
-    if (c->rx_blocked) {
-        c->rx_blocked = false;
-        qemu_flush_queued_packets(qemu_get_queue(c->nic));
-    }
+    mana_rx_unblock(c);     /* the waiting frame may be steered elsewhere */
     return GDMA_STATUS_OK;
 }
 
@@ -924,6 +934,8 @@ static uint32_t mana_msg_gf_stat(ManaCore *c, ManaMsg *m)
     stq_le_p(r + 0x60, s->rx_mcast_pkts);
     stq_le_p(r + 0x68, s->rx_mcast_bytes);
     stq_le_p(r + 0x78, s->tx_err_vport_disabled);
+    stq_le_p(r + 0x80, s->tx_err_inval_vport_offset);
+    stq_le_p(r + 0xb0, s->tx_err_mtu);
     stq_le_p(r + 0xb8, s->tx_err_inval_oob);
     stq_le_p(r + 0xc0, s->tx_bytes);
     stq_le_p(r + 0xc8, s->tx_ucast_pkts);
@@ -1412,6 +1424,19 @@ static size_t mana_tx_max_len(ManaCore *c)
     return c->adapter_mtu + 4;
 }
 
+static bool mana_tx_throttled(ManaCore *c);
+
+/* mana_tx_wqe(): the WQE is not done, it resumes when TX may go on */
+#define MANA_TX_PAUSED      (-1)
+
+/*
+ * Segment a TSO frame.  The clamp paces segments, not descriptors: each
+ * segment after the first of a run waits for its tokens (and for a backend
+ * that queued the last one), and the WQE resumes from the segment it
+ * stopped at when the TX timer fires.  The frame is kept with the SQ
+ * meanwhile: reading it again from guest memory for every segment would
+ * cost the whole frame per segment.
+ */
 static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
                        uint32_t mss, bool vlan, uint16_t tci)
 {
@@ -1419,20 +1444,22 @@ static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
     uint32_t hlen, payload, off, seq;
     uint16_t ip_id;
     uint8_t flags;
-    int i = 0;
+    uint32_t i;
 
-    mana_parse(f, len, &pi);
-    if (pi.l4 < 0 || pi.proto != IP_PROTO_TCP || mss < MANA_TSO_MIN_MSS ||
-        len < (size_t)pi.l4 + 20) {
+    if (mss < MANA_TSO_MIN_MSS) {
         return CQE_TX_INVALID_OOB;
     }
+    /* Headers the device cannot segment: no TCP over IP, or cut short. */
+    mana_parse(f, len, &pi);
+    if (pi.l4 < 0 || pi.proto != IP_PROTO_TCP || len < (size_t)pi.l4 + 20) {
+        return CQE_TX_HDR_PROCESSING_ERROR;
+    }
     hlen = pi.l4 + (f[pi.l4 + 12] >> 4) * 4;
-    if (hlen > len || hlen + mss > MANA_TX_MAX_FRAME) {
-        return CQE_TX_INVALID_OOB;
+    if (hlen < (size_t)pi.l4 + 20 || hlen > len) {
+        return CQE_TX_HDR_PROCESSING_ERROR;
     }
     /* Every segment must fit the MTU, as a plain frame must. */
     if (hlen + mss + (vlan ? 4 : 0) > mana_tx_max_len(c)) {
-        c->gf.tx_err_mtu++;
         return CQE_TX_MTU_DROP;
     }
     payload = len - hlen;
@@ -1440,11 +1467,27 @@ static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
     flags = f[pi.l4 + 13];
     ip_id = pi.v6 ? 0 : lduw_be_p(f + pi.l3 + 4);
 
-    off = 0;
+    /* where a paused WQE stopped (the guest may have shortened it) */
+    off = sq->tso_off < payload ? sq->tso_off : 0;
+    i = off ? sq->tso_seg : 0;
     do {
         uint32_t n = MIN(mss, payload - off);
         uint8_t *s = c->segbuf + 8;
         bool last = off + n >= payload;
+
+        if (off != sq->tso_off &&
+            (c->tx_backpressure || mana_tx_throttled(c))) {
+            if (!sq->tso_buf) {
+                sq->tso_buf = g_malloc(MANA_TX_MAX_FRAME + 64);
+            }
+            if (f != sq->tso_buf + 8) {
+                memcpy(sq->tso_buf + 8, f, len);
+                sq->tso_len = len;
+            }
+            sq->tso_off = off;
+            sq->tso_seg = i;
+            return MANA_TX_PAUSED;
+        }
 
         memcpy(s, f, hlen);
         memcpy(s + hlen, f + hlen + off, n);
@@ -1473,7 +1516,8 @@ static int mana_tx_tso(ManaCore *c, ManaQueue *sq, uint8_t *f, size_t len,
 
 static int mana_tx_wqe(ManaCore *c, ManaQueue *sq, ManaWqe *w, ManaSge *sge)
 {
-    uint32_t s0 = ldl_le_p(w->oob), l0 = 0;
+    uint32_t s0 = ldl_le_p(w->oob), s1 = ldl_le_p(w->oob + 4), l0 = 0;
+    uint32_t vp_offset;
     uint8_t *f = c->txbuf + 8;
     bool vlan = false;
     uint16_t tci = 0;
@@ -1484,36 +1528,51 @@ static int mana_tx_wqe(ManaCore *c, ManaQueue *sq, ManaWqe *w, ManaSge *sge)
     if (w->oob_size < 8) {
         return CQE_TX_INVALID_OOB;
     }
+    vp_offset = s1 >> 24;                       /* short form */
     if ((s0 & 3) == 1) {
         if (w->oob_size < 24) {
             return CQE_TX_INVALID_OOB;
         }
         l0 = ldl_le_p(w->oob + 8);
+        vp_offset = (ldl_le_p(w->oob + 12) >> 16) & 0xfff;
         if (l0 & (1u << 3)) {
             vlan = true;
             tci = (((l0 >> 16) & 7) << 13) | (((l0 >> 19) & 1) << 12) |
                   ((l0 >> 20) & 0xfff);
         }
     }
-    for (i = 0; i < w->num_sge; i++) {
-        if (len + sge[i].size > MANA_TX_MAX_FRAME) {
-            return CQE_TX_INVALID_OOB;
+    /* The vport the SQ sends on: configured, at the offset it was given. */
+    if (!c->vport.tx_configured) {
+        return CQE_TX_VPORT_DISABLED;
+    }
+    if (vp_offset != 0) {
+        return CQE_TX_VPORT_IDX_OUT_OF_RANGE;
+    }
+    if (sq->tso_off && (w->hdr1 & (1u << 11))) {
+        /* the TSO WQE that paused: its frame was kept (mana_tx_tso) */
+        f = sq->tso_buf + 8;
+        len = sq->tso_len;
+    } else {
+        sq->tso_off = 0;
+        for (i = 0; i < w->num_sge; i++) {
+            if (len + sge[i].size > MANA_TX_MAX_FRAME) {
+                return CQE_TX_INVALID_OOB;
+            }
+            if (!mana_dma(c, sge[i].addr, f + len, sge[i].size, false)) {
+                c->gf.tx_err_gdma++;
+                return CQE_TX_INVALID_OOB;
+            }
+            len += sge[i].size;
         }
-        if (!mana_dma(c, sge[i].addr, f + len, sge[i].size, false)) {
-            c->gf.tx_err_gdma++;
-            return CQE_TX_INVALID_OOB;
-        }
-        len += sge[i].size;
     }
     if (len < ETH_HLEN) {
-        return CQE_TX_INVALID_OOB;
+        return CQE_TX_HDR_PROCESSING_ERROR;
     }
     if (w->hdr1 & (1u << 11)) {
         return mana_tx_tso(c, sq, f, len, (w->hdr1 >> 16) & 0x3fff,
                            vlan, tci);
     }
     if (len + (vlan ? 4 : 0) > mana_tx_max_len(c)) {
-        c->gf.tx_err_mtu++;
         return CQE_TX_MTU_DROP;
     }
     if (s0 & (0x7 << 4)) {
@@ -1566,6 +1625,31 @@ static bool mana_tx_throttled(ManaCore *c)
     return true;
 }
 
+/* Count a TX error completion where the device's statistics put it. */
+static void mana_tx_count_error(ManaCore *c, ManaQueue *sq, int type)
+{
+    sq->stats.errors++;
+    switch (type) {
+    case CQE_TX_MTU_DROP:
+        c->gf.tx_err_mtu++;
+        break;
+    case CQE_TX_VPORT_DISABLED:
+        c->gf.tx_err_vport_disabled++;
+        break;
+    case CQE_TX_VPORT_IDX_OUT_OF_RANGE:
+        c->gf.tx_err_inval_vport_offset++;
+        break;
+    case CQE_TX_HDR_PROCESSING_ERROR:
+        c->gf.tx_err_hdr++;
+        break;
+    default:
+        c->gf.tx_err_inval_oob++;
+        break;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "mana: TX error completion %d on SQ %u\n",
+                  type, sq->id);
+}
+
 static void mana_sq_process(ManaCore *c, ManaQueue *sq)
 {
     ManaSge sge[32];
@@ -1582,14 +1666,13 @@ static void mana_sq_process(ManaCore *c, ManaQueue *sq)
         } else {
             type = CQE_TX_INVALID_OOB;
         }
-        if (!sq->valid) {
-            return;     /* destroyed meanwhile: nothing to complete */
+        if (!sq->valid || type == MANA_TX_PAUSED) {
+            return;     /* destroyed meanwhile, or resumes later */
         }
+        sq->tso_off = 0;
+        sq->tso_seg = 0;
         if (type != CQE_TX_OKAY) {
-            sq->stats.errors++;
-            c->gf.tx_err_inval_oob++;
-            qemu_log_mask(LOG_GUEST_ERROR, "mana: TX WQE error on SQ %u\n",
-                          sq->id);
+            mana_tx_count_error(c, sq, type);
         }
         sq->stats.posted++;
         sq->cons += w.size;
@@ -1629,7 +1712,13 @@ static void mana_tx_timer_cb(void *opaque)
 /* ------------------------------------------------------------------ */
 /* RX                                                                  */
 
-static uint32_t mana_toeplitz(const uint8_t *key, const uint8_t *d, int len)
+/*
+ * Toeplitz hash of @len input bytes placed at byte @pos of the hash input.
+ * The hash is linear (an XOR per set input bit), so the hash of an input
+ * is the XOR of the hashes of its parts.
+ */
+static uint32_t mana_toeplitz_at(const uint8_t *key, const uint8_t *d,
+                                 int len, int pos)
 {
     uint32_t hash = 0;
     int i, b, j;
@@ -1637,7 +1726,7 @@ static uint32_t mana_toeplitz(const uint8_t *key, const uint8_t *d, int len)
     for (i = 0; i < len; i++) {
         for (b = 0; b < 8; b++) {
             if (d[i] & (0x80 >> b)) {
-                int bit = i * 8 + b, byte = bit / 8;
+                int bit = (pos + i) * 8 + b, byte = bit / 8;
                 uint64_t win = 0;
 
                 for (j = 0; j < 5; j++) {
@@ -1649,6 +1738,11 @@ static uint32_t mana_toeplitz(const uint8_t *key, const uint8_t *d, int len)
         }
     }
     return hash;
+}
+
+static uint32_t mana_toeplitz(const uint8_t *key, const uint8_t *d, int len)
+{
+    return mana_toeplitz_at(key, d, len, 0);
 }
 
 /* Compute RSS hash, NDIS hash type and checksum flags of a frame. */
@@ -1810,9 +1904,15 @@ static void mana_rx_deliver(ManaCore *c, ManaQueue *rq, const uint8_t *f,
     mana_cq_post(c, &c->cqs[rq->cq], rq->id, false, data);
 }
 
+/* Largest frame the vport takes in: the max frame plus a VLAN tag. */
+static size_t mana_rx_max_len(ManaCore *c)
+{
+    return c->adapter_mtu + 4;
+}
+
 bool mana_core_can_receive(ManaCore *c)
 {
-    return !c->rx_blocked;
+    return c->rx_wait_wq < 0;
 }
 
 ssize_t mana_core_receive(ManaCore *c, const uint8_t *buf, size_t size)
@@ -1830,6 +1930,11 @@ ssize_t mana_core_receive(ManaCore *c, const uint8_t *buf, size_t size)
     if (!(buf[0] & 1) && memcmp(buf, c->mac, 6)) {
         return size;    /* not for us */
     }
+    if (size > mana_rx_max_len(c)) {
+        c->gf.rx_err_mtu++;
+        trace_mana_rx_mtu_drop(size, mana_rx_max_len(c));
+        return size;
+    }
     mana_rx_classify(c, buf, size, &hash, &htype, &flags);
     rq = mana_rx_select(c, hash, htype);
     if (!rq) {
@@ -1838,7 +1943,8 @@ ssize_t mana_core_receive(ManaCore *c, const uint8_t *buf, size_t size)
     }
     if (rq->cons == rq->tail) {
         if (c->rx_queue_when_full) {
-            c->rx_blocked = true;
+            c->rx_wait_wq = rq->id;
+            rq->stats.full++;
             c->gf.rx_queued++;
             trace_mana_rx_blocked(rq->id);
             return 0;
@@ -1854,11 +1960,25 @@ ssize_t mana_core_receive(ManaCore *c, const uint8_t *buf, size_t size)
 /* ------------------------------------------------------------------ */
 /* RX generator                                                        */
 
-static size_t mana_rxgen_frame(ManaCore *c, uint32_t flow)
+#define MANA_GEN_SPORT      10000       /* UDP source port of flow 0 */
+
+/* A 16-bit word of a checksummed area changed: RFC 1624, eqn. 3 */
+static uint16_t mana_csum_update(uint16_t csum, uint16_t old, uint16_t new)
 {
+    uint32_t sum = (uint16_t)~csum + (uint16_t)~old + new;
+
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    return ~sum;
+}
+
+/* Build the template (the frame of flow 0) for the current inputs. */
+static void mana_rxgen_template(ManaCore *c, const ManaRxGenInputs *in)
+{
+    ManaRxGen *g = &c->gen;
     uint8_t *f = c->genbuf;
-    size_t len = MAX(MIN(c->gen.size, MANA_GEN_MAX_FRAME), 64);
-    uint32_t ip_len = len - ETH_HLEN;
+    size_t len = MAX(MIN(in->size, MANA_GEN_MAX_FRAME), 64);
+    uint32_t ip_len = len - ETH_HLEN, hash;
     ManaPktInfo pi;
 
     memset(f, 0, len);
@@ -1870,44 +1990,99 @@ static size_t mana_rxgen_frame(ManaCore *c, uint32_t flow)
     stw_be_p(f + 16, ip_len);
     f[22] = 64;
     f[23] = IP_PROTO_UDP;
-    stl_be_p(f + 26, c->gen.src_ip);
-    stl_be_p(f + 30, c->gen.dst_ip);
-    stw_be_p(f + 34, 10000 + flow);
-    stw_be_p(f + 36, c->gen.dst_port);
+    stl_be_p(f + 26, in->src_ip);
+    stl_be_p(f + 30, in->dst_ip);
+    stw_be_p(f + 34, MANA_GEN_SPORT);
+    stw_be_p(f + 36, in->dst_port);
     stw_be_p(f + 38, ip_len - 20);
     mana_parse(f, len, &pi);
     mana_set_ip_csum(f, &pi);
     mana_set_l4_csum(f, len, &pi);
-    return len;
+
+    g->tmpl_len = len;
+    g->tmpl_csum = lduw_be_p(f + 40);
+    mana_rx_classify(c, f, len, &hash, &g->tmpl_htype, &g->tmpl_flags);
+    /* take the source port out of the hash: flows put theirs back */
+    g->tmpl_hash = hash ^ mana_toeplitz_at(in->hash_key, f + 34, 2, 8);
+    g->tmpl_in = *in;
+    g->tmpl_valid = true;
 }
 
+/*
+ * Make the template current, rebuilt only when what it is made of changed
+ * (the rxgen-* properties, the RSS key).
+ */
+static void mana_rxgen_prepare(ManaCore *c)
+{
+    ManaRxGenInputs in;
+
+    memset(&in, 0, sizeof(in));
+    in.size = c->gen.size;
+    in.src_ip = c->gen.src_ip;
+    in.dst_ip = c->gen.dst_ip;
+    in.dst_port = c->gen.dst_port;
+    memcpy(in.hash_key, c->vport.hash_key, MANA_HASH_KEY_LEN);
+    if (!c->gen.tmpl_valid || memcmp(&in, &c->gen.tmpl_in, sizeof(in))) {
+        mana_rxgen_template(c, &in);
+    }
+}
+
+/* Turn the template into the frame of @sport: port, then its checksum. */
+static void mana_rxgen_set_flow(ManaCore *c, uint16_t sport)
+{
+    uint8_t *f = c->genbuf;
+    uint16_t cs = mana_csum_update(c->gen.tmpl_csum, MANA_GEN_SPORT, sport);
+
+    stw_be_p(f + 34, sport);
+    stw_be_p(f + 40, cs ? cs : 0xffff);
+}
+
+/*
+ * The generator: per frame, the flow's RQ is found from its hash (the
+ * template's XOR its source port's part) before anything is written; a
+ * frame is made only for an RQ with a posted buffer, by patching the port
+ * and the UDP checksum of the template.
+ */
 static void mana_rxgen_bh(void *opaque)
 {
     ManaCore *c = opaque;
+    ManaRxGen *g = &c->gen;
     uint32_t budget = 1024, idle = 0, flows;
-    uint32_t hash, htype, flags;
 
-    if (!c->gen.running || !c->hwc_active || !c->vport.rx_enable) {
+    if (!g->running || !c->hwc_active || !c->vport.rx_enable) {
         return;
     }
-    flows = MAX(c->gen.flows, 1);
+    mana_rxgen_prepare(c);
+    if (g->tmpl_len > mana_rx_max_len(c)) {
+        /* over the max frame: dropped at the port, once per run */
+        c->gf.rx_err_mtu++;
+        return;
+    }
+    flows = MAX(g->flows, 1);
     while (budget && idle < flows) {
-        uint32_t flow = c->gen.next_flow++ % flows;
+        uint32_t flow = g->next_flow++ % flows, hash;
+        uint16_t sport = MANA_GEN_SPORT + flow;
+        uint8_t port[2];
         ManaQueue *rq;
-        size_t len;
 
-        len = mana_rxgen_frame(c, flow);
-        mana_rx_classify(c, c->genbuf, len, &hash, &htype, &flags);
-        rq = mana_rx_select(c, hash, htype);
+        stw_be_p(port, sport);
+        hash = g->tmpl_hash ^ mana_toeplitz_at(g->tmpl_in.hash_key, port, 2,
+                                               8);
+        rq = mana_rx_select(c, hash, g->tmpl_htype);
         if (!rq || rq->cons == rq->tail) {
             idle++;
             continue;
         }
         idle = 0;
         budget--;
-        mana_rx_deliver(c, rq, c->genbuf, len, hash, htype, flags);
-        c->gen.frames++;
-        c->gen.bytes += len;
+        mana_rxgen_set_flow(c, sport);
+        mana_rx_deliver(c, rq, c->genbuf, g->tmpl_len, hash, g->tmpl_htype,
+                        g->tmpl_flags);
+        g->frames++;
+        g->bytes += g->tmpl_len;
+        if (!g->running || !c->hwc_active) {
+            return;     /* what the delivery's DMA did stopped us */
+        }
     }
     if (!budget) {
         qemu_bh_schedule(c->gen_bh);
@@ -2000,9 +2175,8 @@ static void mana_doorbell(ManaCore *c, uint32_t off, uint64_t val)
                 mana_sq_process(c, q);
             }
         } else {
-            if (c->rx_blocked) {
-                c->rx_blocked = false;
-                qemu_flush_queued_packets(qemu_get_queue(c->nic));
+            if (c->rx_wait_wq == (int32_t)q->id && q->cons != q->tail) {
+                mana_rx_unblock(c);
             }
             if (c->gen.running) {
                 qemu_bh_schedule(c->gen_bh);
@@ -2130,17 +2304,22 @@ char *mana_core_stats(ManaCore *c)
     g_string_append_printf(s, "rx: bytes %" PRIu64 " ucast %" PRIu64
                            " bcast %" PRIu64 " mcast %" PRIu64
                            " nowqe %" PRIu64 " vport-off %" PRIu64
-                           " truncated %" PRIu64 " queued %" PRIu64 "\n",
+                           " truncated %" PRIu64 " queued %" PRIu64
+                           " mtu-drops %" PRIu64 " waiting-rq %d\n",
                            g->rx_bytes, g->rx_ucast_pkts, g->rx_bcast_pkts,
                            g->rx_mcast_pkts, g->rx_discards_nowqe,
                            g->rx_err_vport_disabled, g->rx_truncated,
-                           g->rx_queued);
+                           g->rx_queued, g->rx_err_mtu, c->rx_wait_wq);
     g_string_append_printf(s, "tx: bytes %" PRIu64 " ucast %" PRIu64
                            " bcast %" PRIu64 " mcast %" PRIu64
-                           " errors %" PRIu64 " mtu-drops %" PRIu64 "\n",
+                           " errors %" PRIu64 " mtu-drops %" PRIu64
+                           " vport-off %" PRIu64 " vport-offset %" PRIu64
+                           " hdr-errors %" PRIu64 " gdma-errors %" PRIu64 "\n",
                            g->tx_bytes, g->tx_ucast_pkts, g->tx_bcast_pkts,
                            g->tx_mcast_pkts, g->tx_err_inval_oob,
-                           g->tx_err_mtu);
+                           g->tx_err_mtu, g->tx_err_vport_disabled,
+                           g->tx_err_inval_vport_offset, g->tx_err_hdr,
+                           g->tx_err_gdma);
     g_string_append_printf(s, "dma: errors %" PRIu64 "\n", g->dma_errors);
     g_string_append_printf(s, "rxgen: %s size %u flows %u frames %" PRIu64
                            " bytes %" PRIu64 "\n",
@@ -2164,13 +2343,16 @@ char *mana_core_stats(ManaCore *c)
         g_string_append_printf(s, "%s %d%s: size %u cq %u posted %u "
                                "total-posted %" PRIu64 " frames %" PRIu64
                                " bytes %" PRIu64 " drops %" PRIu64
-                               " errors %" PRIu64 "\n",
+                               " errors %" PRIu64 " full %s waits %" PRIu64
+                               "\n",
                                q->is_sq ? "sq" : "rq", i,
                                q->is_hwc ? " (hwc)" : "", q->size, q->cq,
                                (uint32_t)(q->tail - q->cons) / 32,
                                q->stats.posted, q->stats.frames,
                                q->stats.bytes, q->stats.drops,
-                               q->stats.errors);
+                               q->stats.errors,
+                               c->rx_wait_wq == i ? "on" : "off",
+                               q->stats.full);
     }
     return g_string_free(s, false);
 }
@@ -2189,6 +2371,7 @@ void mana_core_realize(ManaCore *c)
                                     &DEVICE(c->owner)->mem_reentrancy_guard);
     c->vport.default_wq = -1;
     c->hwc_fence_wq = -1;
+    c->rx_wait_wq = -1;
 }
 
 void mana_core_unrealize(ManaCore *c)

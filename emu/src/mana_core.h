@@ -45,6 +45,7 @@ typedef struct ManaQueueStats {
     uint64_t bytes;
     uint64_t drops;
     uint64_t errors;
+    uint64_t full;          /* RX: times a frame waited for a buffer */
 } ManaQueueStats;
 
 /* One GDMA queue: EQ, CQ, SQ or RQ. */
@@ -69,6 +70,10 @@ typedef struct ManaQueue {
     uint32_t cons;          /* consumer byte offset, mod 2^32 */
     uint32_t tail;          /* producer byte offset from doorbell */
     uint64_t obj;           /* wq_obj handle */
+    uint32_t tso_off;       /* SQ: payload sent of the TSO WQE at cons */
+    uint32_t tso_seg;       /* SQ: segments sent of it */
+    uint8_t *tso_buf;       /* SQ: its frame (MANA_TX_MAX_FRAME + 64) */
+    uint32_t tso_len;
     ManaQueueStats stats;
 } ManaQueue;
 
@@ -100,7 +105,9 @@ typedef struct ManaGfStats {
     uint64_t rx_bcast_pkts, rx_bcast_bytes;
     uint64_t rx_mcast_pkts, rx_mcast_bytes;
     uint64_t tx_err_vport_disabled;
+    uint64_t tx_err_inval_vport_offset;
     uint64_t tx_err_inval_oob;
+    uint64_t tx_err_hdr;
     uint64_t tx_bytes;
     uint64_t tx_ucast_pkts, tx_ucast_bytes;
     uint64_t tx_bcast_pkts, tx_bcast_bytes;
@@ -112,6 +119,7 @@ typedef struct ManaGfStats {
     uint64_t hwc_unsupported;
     uint64_t tx_paced;
     uint64_t tx_err_mtu;
+    uint64_t rx_err_mtu;
     uint64_t dma_errors;
 } ManaGfStats;
 
@@ -124,6 +132,15 @@ typedef struct ManaFaults {
     uint32_t delay_ms;          /* delay TX and HWC completions */
 } ManaFaults;
 
+/* What the RX generator's template frame is built from */
+typedef struct ManaRxGenInputs {
+    uint32_t size;
+    uint32_t src_ip;
+    uint32_t dst_ip;
+    uint32_t dst_port;
+    uint8_t hash_key[MANA_HASH_KEY_LEN];
+} ManaRxGenInputs;
+
 typedef struct ManaRxGen {
     bool running;
     uint32_t size;
@@ -134,6 +151,19 @@ typedef struct ManaRxGen {
     uint32_t dst_port;
     uint64_t frames;
     uint64_t bytes;
+
+    /*
+     * The frame of flow 0 in genbuf, built once for these inputs; a flow
+     * differs only in its UDP source port, whose checksum and RSS hash
+     * change are applied per frame.
+     */
+    bool tmpl_valid;
+    ManaRxGenInputs tmpl_in;
+    uint32_t tmpl_len;
+    uint16_t tmpl_csum;         /* UDP checksum of flow 0 */
+    uint32_t tmpl_hash;         /* Toeplitz hash with source port 0 */
+    uint32_t tmpl_htype;
+    uint32_t tmpl_flags;
 } ManaRxGen;
 
 typedef struct ManaCore {
@@ -192,7 +222,12 @@ typedef struct ManaCore {
     int64_t tx_rate_ns;
     uint64_t tx_rate_bps;       /* last measured TX rate */
 
-    bool rx_blocked;
+    /*
+     * The RQ that was full when the frame at the head of QEMU's net queue
+     * came for it (-1: none): only a buffer posted on that RQ, its
+     * destruction or a new steering can let the frame in.
+     */
+    int32_t rx_wait_wq;
     bool tx_backpressure;       /* the backend queued a frame */
     ManaGfStats gf;
     ManaFaults faults;

@@ -96,8 +96,15 @@
 #define CQE_RX_OBJECT_FENCE             3
 #define CQE_RX_TRUNCATED                4
 #define CQE_TX_OKAY                     32
+#define CQE_TX_SA_DROP                  33
 #define CQE_TX_MTU_DROP                 34
 #define CQE_TX_INVALID_OOB              35
+#define CQE_TX_INVALID_ETH_TYPE         36
+#define CQE_TX_HDR_PROCESSING_ERROR     37
+#define CQE_TX_VF_DISABLED              38
+#define CQE_TX_VPORT_IDX_OUT_OF_RANGE   39
+#define CQE_TX_VPORT_DISABLED           40
+#define CQE_TX_VLAN_TAGGING_VIOLATION   41
 #define MANA_CQE_CLIENT                 1
 
 #endif
