@@ -9,8 +9,8 @@ PKGS=(
 	build-essential bc bison flex libelf-dev libssl-dev kmod cpio rsync
 	gcc-aarch64-linux-gnu ccache python3 python3-yaml python3-jsonschema
 	perl git
-	# kselftest helpers (BPF objects)
-	clang llvm
+	# kselftest helpers (BPF objects; libbpf for arm64 links libelf and zlib)
+	clang llvm libelf-dev:arm64 zlib1g-dev:arm64
 	# NIPA-style checks
 	sparse coccinelle ocaml-nox codespell
 	# QEMU build

@@ -23,7 +23,10 @@ if [ "$(cat "$KOUT/.harness-kselftest" 2>/dev/null)" = "$want" ] && [ -z "${FORC
 	exit 0
 fi
 build() {
+	# (the YNL library is built inside the source tree: another
+	# architecture's objects there would go into this one's archive)
 	rm -rf "$KOUT/kselftest" &&
+		make -C "$KSRC/tools/net/ynl" clean >/dev/null &&
 		kmake "$KOUT" headers &&
 		make -C "$KSRC/tools/testing/selftests" O="$KOUT" ARCH="$KARCH" CROSS_COMPILE="$CROSS" \
 			TARGETS="$TARGETS" -j"$(nproc)" install
