@@ -4,12 +4,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-CONFIG=${CONFIG:?CONFIG=<name> is required: one of $CONFIGS}
-SERIES=${SERIES:-1}
-DEBUG=${DEBUG:-0}
-config_env "$CONFIG"
-OUT=$(kbuild_dir "$CONFIG" "$SERIES" "$DEBUG")
-KSRC=$(ksrc_dir "$SERIES")
+kernel_env
 frags=$FRAGMENTS
 [ "$DEBUG" = 1 ] && frags="$frags $ROOT/configs/debug"
 

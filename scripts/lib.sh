@@ -144,6 +144,18 @@ config_env() {
 	[ ! -f "$ROOT/configs/base-$BASE" ] || FRAGMENTS="$FRAGMENTS $ROOT/configs/base-$BASE"
 }
 
+# kernel_env: one guest kernel from the environment, CONFIG (required),
+# SERIES (1) and DEBUG (0): config_env's variables, OUT (its build
+# directory) and KSRC (its source tree).
+kernel_env() {
+	CONFIG=${CONFIG:?CONFIG=<name> is required: one of $CONFIGS}
+	SERIES=${SERIES:-1}
+	DEBUG=${DEBUG:-0}
+	config_env "$CONFIG"
+	OUT=$(kbuild_dir "$CONFIG" "$SERIES" "$DEBUG")
+	KSRC=$(ksrc_dir "$SERIES")
+}
+
 # kbuild_dir NAME SERIES DEBUG: the output directory of one kernel build.
 kbuild_dir() {
 	local d=$BUILD/kernel/$1$BSFX

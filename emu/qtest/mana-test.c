@@ -396,18 +396,25 @@ static uint32_t vport_tx(Mana *m)
  * An SQ or RQ of 4 KiB with a 4 KiB CQ on EQ @parent; must succeed.  For
  * an SQ the vport is configured for TX first, as the driver does.
  */
-static void create_wq(Mana *m, uint32_t type, uint32_t parent, Wq *wq)
+/* A WQ and its CQ of @size bytes each, without the vPort; must succeed. */
+static void new_wq(Mana *m, uint32_t type, uint32_t parent, uint32_t size,
+                   Wq *wq)
 {
     uint64_t wr, cr;
 
+    memset(wq, 0, sizeof(*wq));
+    wr = new_region(m, size, &wq->mem);
+    cr = new_region(m, size, &wq->cq_mem);
+    g_assert_cmphex(create_wq_raw(m, type, wr, cr, size, size, parent, wq),
+                    ==, 0);
+}
+
+static void create_wq(Mana *m, uint32_t type, uint32_t parent, Wq *wq)
+{
     if (type == GDMA_WQ_SQ) {
         g_assert_cmphex(vport_tx(m), ==, 0);
     }
-    memset(wq, 0, sizeof(*wq));
-    wr = new_region(m, PAGE, &wq->mem);
-    cr = new_region(m, PAGE, &wq->cq_mem);
-    g_assert_cmphex(create_wq_raw(m, type, wr, cr, PAGE, PAGE, parent, wq),
-                    ==, 0);
+    new_wq(m, type, parent, PAGE, wq);
 }
 
 /* A MANA EQ of 4 KiB on @msix; must succeed. */
@@ -995,16 +1002,13 @@ static void test_tx_errors(void)
     Machine *mc;
     Mana *m;
     uint8_t f[2000] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, oob[8] = { 0 };
-    uint64_t fa, wr, cr;
+    uint64_t fa;
     uint32_t eq;
-    Wq sq = { 0 };
+    Wq sq;
 
     setup(",max-frame=1514", &mc, &m);
     eq = new_eq(m, 1, NULL);
-    wr = new_region(m, PAGE, &sq.mem);
-    cr = new_region(m, PAGE, &sq.cq_mem);
-    g_assert_cmphex(create_wq_raw(m, GDMA_WQ_SQ, wr, cr, PAGE, PAGE, eq, &sq),
-                    ==, 0);
+    new_wq(m, GDMA_WQ_SQ, eq, PAGE, &sq);
     fa = gmem(mc, PAGE);
     stw_be_p(f + 12, 0x88b5);
     qtest_memwrite(mc->qts, fa, f, sizeof(f));
@@ -1104,6 +1108,19 @@ static char *stats_line(Machine *mc, int i, const char *head)
     return g_strndup(l, e ? e - l : strlen(l));
 }
 
+/* Counter @key of the stats line @head of mana<i>, e.g. "rx" "mtu-drops" */
+static uint64_t stats_count(Machine *mc, int i, const char *head,
+                            const char *key)
+{
+    g_autofree char *l = stats_line(mc, i, head);
+    g_autofree char *line = g_strconcat(" ", l, " ", NULL);
+    g_autofree char *k = g_strdup_printf(" %s ", key);
+    char *f = strstr(line, k);
+
+    g_assert(f);
+    return g_ascii_strtoull(f + strlen(k), NULL, 10);
+}
+
 /* A frame over the receiver's max frame is dropped and counted. */
 static void test_rx_mtu(void)
 {
@@ -1122,16 +1139,6 @@ static void test_rx_mtu(void)
     g_assert_cmpint(cqe_next(p.m[1], &p.rq[1][0], d), ==, CQE_RX_OKAY);
     g_assert_cmpuint(ldl_le_p(d + 8) & 0xffff, ==, 1518);
     pair_close(&p);
-}
-
-/* The rx mtu-drops counter of mana<i> */
-static uint64_t rx_mtu_drops(Machine *mc, int i)
-{
-    g_autofree char *l = stats_line(mc, i, "rx");
-    char *f = strstr(l, " mtu-drops ");
-
-    g_assert(f);
-    return g_ascii_strtoull(f + 11, NULL, 10);
 }
 
 /*
@@ -1155,9 +1162,9 @@ static void test_rxgen_mtu(void)
     qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
         "'arguments': { 'path': '/machine/peripheral/mana0', "
         "'property': 'rxgen', 'value': true } }");
-    d0 = rx_mtu_drops(mc, 0);
+    d0 = stats_count(mc, 0, "rx", "mtu-drops");
     g_usleep(100 * 1000);
-    d1 = rx_mtu_drops(mc, 0);
+    d1 = stats_count(mc, 0, "rx", "mtu-drops");
     g_assert_cmpuint(d0, >=, 1);
     g_assert_cmpuint(d1, ==, d0);
     g_assert_cmpint(cqe_next(m, &rq, NULL), ==, -1);
@@ -1199,17 +1206,6 @@ static void test_rq_full(void)
     pair_close(&p);
 }
 
-/* The frames counter of SQ @sq on mana0 */
-static uint64_t sq_frames(Machine *mc, Wq *sq)
-{
-    g_autofree char *head = g_strdup_printf("sq %u", sq->id);
-    g_autofree char *l = stats_line(mc, 0, head);
-    char *f = strstr(l, " frames ");
-
-    g_assert(f);
-    return g_ascii_strtoull(f + 8, NULL, 10);
-}
-
 /*
  * The clamp paces TSO segments, not descriptors: at 100 Mbit/s a 60-segment
  * TSO WQE (about 63 KB on the wire) takes about 5 ms at the clamp's rate,
@@ -1221,12 +1217,14 @@ static void test_tso_pacing(void)
     Mana *m;
     uint32_t eq, k, len = 54 + 60 * 1000;
     g_autofree uint8_t *f = g_malloc0(len);
+    g_autofree char *sqh = NULL;
     uint64_t fa, n;
     Wq sq;
 
     setup(NULL, &mc, &m);
     eq = new_eq(m, 1, NULL);
     create_wq(m, GDMA_WQ_SQ, eq, &sq);
+    sqh = g_strdup_printf("sq %u", sq.id);
     memset(f, 0xff, 6);
     stw_be_p(f + 12, 0x0800);
     f[14] = 0x45;
@@ -1241,7 +1239,7 @@ static void test_tso_pacing(void)
     qom_set_u32(mc, "/machine/peripheral/mana0", "clamp-mbps", 100, true);
     tx_post(m, &sq, fa, len, 1u << 11 | 1000u << 16);
     qtest_clock_step(mc->qts, 1000 * 1000);
-    n = sq_frames(mc, &sq);
+    n = stats_count(mc, 0, sqh, "frames");
     g_test_message("TSO at 100 Mbit/s: %" PRIu64 " of 60 segments in 1 ms", n);
     g_assert_cmpuint(n, >, 0);
     g_assert_cmpuint(n, <, 30);
@@ -1251,10 +1249,10 @@ static void test_tso_pacing(void)
      * once 59 have been paid for, at 4.955 ms.
      */
     qtest_clock_step(mc->qts, 3800 * 1000);
-    g_assert_cmpuint(sq_frames(mc, &sq), <, 60);
+    g_assert_cmpuint(stats_count(mc, 0, sqh, "frames"), <, 60);
     g_assert_cmpint(cqe_next(m, &sq, NULL), ==, -1);
     qtest_clock_step(mc->qts, 400 * 1000);
-    g_assert_cmpuint(sq_frames(mc, &sq), ==, 60);
+    g_assert_cmpuint(stats_count(mc, 0, sqh, "frames"), ==, 60);
     g_assert_cmpint(cqe_next(m, &sq, NULL), ==, CQE_TX_OKAY);
     teardown(mc, m);
 }
@@ -1283,16 +1281,6 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The rxgen frames counter of mana0 */
-static uint64_t rxgen_frames(Machine *mc)
-{
-    g_autofree char *l = stats_line(mc, 0, "rxgen");
-    char *f = strstr(l, " frames ");
-
-    g_assert(f);
-    return g_ascii_strtoull(f + 8, NULL, 10);
-}
-
 /*
  * The RX generator's rate (printed, not judged): 32768 buffers posted with
  * one doorbell, the wall time until the generator has filled them all.
@@ -1304,18 +1292,15 @@ static void test_rxgen_rate(void)
     const uint32_t n = 32768, ring = n * 32;
     Machine *mc;
     Mana *m;
-    uint64_t wr, cr, buf, start = 0;
+    uint64_t buf, start = 0;
     g_autofree uint8_t *w = g_malloc0(ring);
     uint8_t f[1514], d[64];
     uint32_t eq, i, k, r, sum;
-    Wq rq = { 0 };
+    Wq rq;
 
     setup(",rxgen-size=1514", &mc, &m);
     eq = new_eq(m, 1, NULL);
-    wr = new_region(m, ring, &rq.mem);
-    cr = new_region(m, ring, &rq.cq_mem);
-    g_assert_cmphex(create_wq_raw(m, GDMA_WQ_RQ, wr, cr, ring, ring, eq, &rq),
-                    ==, 0);
+    new_wq(m, GDMA_WQ_RQ, eq, ring, &rq);
     g_assert_cmphex(vport_rx(m, true, false, &rq.obj, NULL, 0), ==, 0);
     buf = gmem(mc, 2048);
     for (i = 0; i < n; i++) {                   /* all on one buffer */
@@ -1337,7 +1322,7 @@ static void test_rxgen_rate(void)
 
             rq.tail += ring;
             w64(m, DB(MANA_DB_RQ), rq.id | ((uint64_t)rq.tail << 32));
-            while (rxgen_frames(mc) < start + n) {
+            while (stats_count(mc, 0, "rxgen", "frames") < start + n) {
                 g_usleep(1000);
             }
             rate[r] = n / ((g_get_monotonic_time() - t0) / 1e6);
