@@ -20,7 +20,7 @@
 #include "net/checksum.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/msix.h"
-#include "mana_core.h"
+#include "mana_int.h"
 #include "trace.h"
 
 /* RX OOB flags (dword 1) */
@@ -38,36 +38,6 @@
 #define NDIS_HASH_IPV6                  (1u << 3)
 #define NDIS_HASH_TCP_IPV6              (1u << 4)
 #define NDIS_HASH_UDP_IPV6              (1u << 5)
-
-#define ETH_HLEN                        14
-#define ETH_MIN_FRAME                   60
-#define IP_PROTO_TCP                    6
-#define IP_PROTO_UDP                    17
-
-typedef struct ManaSge {
-    uint64_t addr;
-    uint32_t mkey;
-    uint32_t size;
-} ManaSge;
-
-typedef struct ManaWqe {
-    uint32_t hdr0;
-    uint32_t hdr1;
-    uint32_t oob_size;
-    uint8_t oob[24];
-    uint32_t num_sge;
-    uint32_t size;          /* bytes, 32-aligned */
-    uint32_t offset;        /* ring offset of the WQE */
-} ManaWqe;
-
-/* Parsed L3/L4 information of a frame */
-typedef struct ManaPktInfo {
-    int l3;                 /* offset of the IP header, -1 if none */
-    int l4;                 /* offset of the L4 header, -1 if none */
-    bool v6;
-    uint8_t proto;
-    bool frag;
-} ManaPktInfo;
 
 /* ------------------------------------------------------------------ */
 /* Re-entrancy guard and arithmetic                                    */

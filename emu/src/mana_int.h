@@ -1,0 +1,48 @@
+/*
+ * Microsoft Azure Network Adapter (MANA) emulation: the core's own header
+ *
+ * What the files of the device core share and mana.c does not need:
+ * the work queue element and frame layouts and the functions one part
+ * of the core calls in another.  mana_core.h is the interface to mana.c.
+ *
+ * Copyright (c) 2025 The MANA emulation authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_NET_MANA_INT_H
+#define HW_NET_MANA_INT_H
+
+#include "mana_core.h"
+
+#define ETH_HLEN                        14
+#define ETH_MIN_FRAME                   60
+#define IP_PROTO_TCP                    6
+#define IP_PROTO_UDP                    17
+
+typedef struct ManaSge {
+    uint64_t addr;
+    uint32_t mkey;
+    uint32_t size;
+} ManaSge;
+
+typedef struct ManaWqe {
+    uint32_t hdr0;
+    uint32_t hdr1;
+    uint32_t oob_size;
+    uint8_t oob[24];
+    uint32_t num_sge;
+    uint32_t size;          /* bytes, 32-aligned */
+    uint32_t offset;        /* ring offset of the WQE */
+} ManaWqe;
+
+/* Parsed L3/L4 information of a frame */
+typedef struct ManaPktInfo {
+    int l3;                 /* offset of the IP header, -1 if none */
+    int l4;                 /* offset of the L4 header, -1 if none */
+    bool v6;
+    uint8_t proto;
+    bool frag;
+} ManaPktInfo;
+
+#endif
