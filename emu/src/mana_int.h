@@ -45,4 +45,29 @@ typedef struct ManaPktInfo {
     bool frag;
 } ManaPktInfo;
 
+/* mana_core.c */
+bool mana_dma(ManaCore *c, dma_addr_t a, void *buf, dma_addr_t len,
+              bool write);
+void mana_hwc_sq_process(ManaCore *c, ManaQueue *sq);
+void mana_hwc_deliver(ManaCore *c);
+void mana_sq_process(ManaCore *c, ManaQueue *sq);
+void mana_rx_unblock(ManaCore *c);
+
+/* mana_queue.c: DMA regions, queues, doorbells */
+ManaRegion *mana_region_lookup(ManaCore *c, uint64_t handle);
+bool mana_region_fits(ManaRegion *r, uint32_t size);
+void mana_region_free(ManaRegion *r);
+ManaQueue *mana_alloc(ManaQueue *tab, int n, int first);
+void mana_queue_set_contig(ManaQueue *q, uint64_t base, uint32_t size);
+void mana_queue_take_region(ManaQueue *q, ManaRegion *r, uint32_t size);
+void mana_queue_free(ManaQueue *q);
+void mana_eq_post(ManaCore *c, ManaQueue *eq, uint8_t type,
+                  uint32_t d0, uint32_t d1, uint32_t d2);
+void mana_cq_post(ManaCore *c, ManaQueue *cq, uint32_t wq_num,
+                  bool is_sq, const uint8_t *data);
+bool mana_wqe_read(ManaCore *c, ManaQueue *wq, ManaWqe *w,
+                   ManaSge *sge, uint32_t max_sge);
+ManaQueue *mana_wq_by_obj(ManaCore *c, uint64_t obj);
+void mana_doorbell(ManaCore *c, uint32_t off, uint64_t val);
+
 #endif
