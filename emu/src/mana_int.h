@@ -46,10 +46,12 @@ typedef struct ManaPktInfo {
 } ManaPktInfo;
 
 /* mana_core.c */
+bool mana_guard_enter(ManaCore *c);
+void mana_guard_exit(ManaCore *c);
 bool mana_dma(ManaCore *c, dma_addr_t a, void *buf, dma_addr_t len,
               bool write);
-void mana_hwc_sq_process(ManaCore *c, ManaQueue *sq);
-void mana_hwc_deliver(ManaCore *c);
+void mana_vport_resolve(ManaCore *c);
+void mana_clear_objects(ManaCore *c);
 void mana_sq_process(ManaCore *c, ManaQueue *sq);
 void mana_rx_unblock(ManaCore *c);
 
@@ -69,5 +71,11 @@ bool mana_wqe_read(ManaCore *c, ManaQueue *wq, ManaWqe *w,
                    ManaSge *sge, uint32_t max_sge);
 ManaQueue *mana_wq_by_obj(ManaCore *c, uint64_t obj);
 void mana_doorbell(ManaCore *c, uint32_t off, uint64_t val);
+
+/* mana_hwc.c: SMC, HWC and its messages */
+void mana_smc_command(ManaCore *c, uint32_t val);
+void mana_hwc_sq_process(ManaCore *c, ManaQueue *sq);
+void mana_hwc_deliver(ManaCore *c);
+void mana_hwc_timer_cb(void *opaque);
 
 #endif
