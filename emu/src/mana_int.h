@@ -51,15 +51,15 @@ void mana_guard_exit(ManaCore *c);
 uint64_t mana_muldiv(uint64_t a, uint64_t b, uint64_t d);
 bool mana_dma(ManaCore *c, dma_addr_t a, void *buf, dma_addr_t len,
               bool write);
-void mana_vport_resolve(ManaCore *c);
 void mana_clear_objects(ManaCore *c);
 void mana_parse(const uint8_t *f, size_t len, ManaPktInfo *pi);
+uint32_t mana_pseudo_sum(const uint8_t *f, const ManaPktInfo *pi,
+                         uint32_t l4len);
 void mana_set_l4_csum(uint8_t *f, size_t len, const ManaPktInfo *pi);
 void mana_set_ip_csum(uint8_t *f, const ManaPktInfo *pi);
 void mana_count_frame(const uint8_t *f, size_t len, uint64_t *uc,
                       uint64_t *ucb, uint64_t *bc, uint64_t *bcb,
                       uint64_t *mc, uint64_t *mcb);
-void mana_rx_unblock(ManaCore *c);
 
 /* mana_queue.c: DMA regions, queues, doorbells */
 ManaRegion *mana_region_lookup(ManaCore *c, uint64_t handle);
@@ -87,5 +87,10 @@ void mana_hwc_timer_cb(void *opaque);
 /* mana_tx.c: TX and the bandwidth clamp */
 void mana_sq_process(ManaCore *c, ManaQueue *sq);
 void mana_tx_timer_cb(void *opaque);
+
+/* mana_rx.c: RX, RSS and the RX generator */
+void mana_vport_resolve(ManaCore *c);
+void mana_rx_unblock(ManaCore *c);
+void mana_rxgen_bh(void *opaque);
 
 #endif
