@@ -678,7 +678,9 @@ static void mana_hwc_request(ManaCore *c, const uint8_t *req, uint32_t len)
 {
     const ManaMsgDesc *d = NULL;
     uint32_t code, status, resp_len;
+    int64_t delay;
     uint16_t ver;
+    bool drop;
     ManaMsg m;
     size_t i;
 
@@ -712,21 +714,12 @@ static void mana_hwc_request(ManaCore *c, const uint8_t *req, uint32_t len)
      * response at all; either way it is not executed, as a device that
      * rejects or loses a request does not act on it.
      */
-    if (c->faults.hwc_code && c->faults.hwc_code == code) {
-        bool drop = c->faults.hwc_drop;
-
-        if (c->faults.hwc_count == 1) {
-            c->faults.hwc_code = 0;
-        } else if (c->faults.hwc_count > 1) {
-            c->faults.hwc_count--;
-        }
-        trace_mana_fault_hwc(code, drop, c->faults.hwc_status);
+    if (mana_fault_hwc(c, code, &drop, &status)) {
         if (drop) {
             c->hwc_resp_pending = false;
             mana_hwc_after_resp(c);
             return;
         }
-        status = c->faults.hwc_status;
         ver = MAX(MIN(ver, d ? d->max_ver : 1), 1);
     } else if (!d) {
         status = GDMA_STATUS_CMD_UNSUPPORTED;
@@ -753,11 +746,10 @@ static void mana_hwc_request(ManaCore *c, const uint8_t *req, uint32_t len)
     trace_mana_hwc_request(code, d ? d->name : "unknown", len, resp_len,
                            status);
 
-    if (c->faults.delay_ms) {
+    delay = mana_fault_delay_ns(c);
+    if (delay) {
         c->hwc_resp_hold = true;
-        timer_mod(c->hwc_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                  (int64_t)MIN(c->faults.delay_ms, MANA_MAX_DELAY_MS) *
-                  SCALE_MS);
+        timer_mod(c->hwc_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + delay);
         return;
     }
     mana_hwc_deliver(c);

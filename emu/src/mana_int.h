@@ -93,4 +93,10 @@ void mana_vport_resolve(ManaCore *c);
 void mana_rx_unblock(ManaCore *c);
 void mana_rxgen_bh(void *opaque);
 
+/* mana_fault.c: fault injection */
+bool mana_fault_hwc(ManaCore *c, uint32_t code, bool *drop, uint32_t *status);
+uint32_t mana_fault_rx_len(ManaCore *c, uint32_t rq, uint32_t len,
+                           uint64_t cap);
+int64_t mana_fault_delay_ns(ManaCore *c);
+
 #endif

@@ -325,12 +325,12 @@ void mana_doorbell(ManaCore *c, uint32_t off, uint64_t val)
                 mana_hwc_deliver(c);
             }
         } else if (q->is_sq) {
-            if (c->faults.delay_ms) {
+            int64_t delay = mana_fault_delay_ns(c);
+
+            if (delay) {
                 if (!timer_pending(c->tx_timer)) {
                     timer_mod(c->tx_timer,
-                              qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                              (int64_t)MIN(c->faults.delay_ms,
-                                           MANA_MAX_DELAY_MS) * SCALE_MS);
+                              qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + delay);
                 }
             } else if (!timer_pending(c->tx_timer)) {
                 mana_sq_process(c, q);

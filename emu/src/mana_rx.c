@@ -237,11 +237,7 @@ static void mana_rx_deliver(ManaCore *c, ManaQueue *rq, const uint8_t *f,
         mana_cq_post(c, &c->cqs[rq->cq], rq->id, false, data);
         return;
     }
-    if (c->faults.rx_len_excess) {
-        c->faults.rx_len_excess--;
-        pkt_len = MIN(cap + 1, 0xffff);
-        trace_mana_fault_rx_len(rq->id, pkt_len);
-    }
+    pkt_len = mana_fault_rx_len(c, rq->id, pkt_len, cap);
     data[0] = CQE_RX_OKAY | (MANA_CQE_CLIENT << 6);
     stl_le_p(data + 4, (htype << RXOOB_HASHTYPE_SHIFT) | flags);
     stl_le_p(data + 8, pkt_len & 0xffff);
