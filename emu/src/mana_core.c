@@ -1,11 +1,19 @@
 /*
  * Microsoft Azure Network Adapter (MANA) emulation: device core
  *
- * Implements the device side of the GDMA protocol as consumed by the
- * Linux mana driver: the shared memory channel (SMC), the hardware
- * channel (HWC) and its messages, event/completion/work queues living
- * in guest memory, doorbells, and the Ethernet TX/RX paths with
- * checksum offload, TSO, VLAN insertion and Toeplitz RSS.
+ * The device side of the GDMA protocol as the Linux mana driver uses it,
+ * one file per concern:
+ *   mana_hwc.c    the shared memory channel (SMC), the hardware channel
+ *                 (HWC) and its messages
+ *   mana_queue.c  DMA regions, event/completion/work queues in guest
+ *                 memory, doorbells
+ *   mana_tx.c     TX: checksum offload, TSO, VLAN insertion, the
+ *                 bandwidth clamp
+ *   mana_rx.c     RX: filters, Toeplitz RSS, the RX generator
+ *   mana_fault.c  fault injection
+ * This file holds what they share -- the re-entrancy guard, DMA, frame
+ * parsing and checksums -- and the core's entry points: BAR0, the
+ * statistics read-out and the life cycle.
  *
  * Copyright (c) 2025 The MANA emulation authors
  *
@@ -19,7 +27,6 @@
 #include "qemu/host-utils.h"
 #include "net/checksum.h"
 #include "hw/pci/pci.h"
-#include "hw/pci/msix.h"
 #include "mana_int.h"
 #include "trace.h"
 
