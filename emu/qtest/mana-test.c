@@ -1,5 +1,5 @@
 /*
- * QTest for the MANA device model (hw/net/mana.c, hw/net/mana_core.c)
+ * QTest for the MANA device model (hw/net/mana*.c)
  *
  * The test is a small driver written against the device protocol: it
  * brings the hardware channel (HWC) up through the shared memory channel,

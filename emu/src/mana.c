@@ -4,7 +4,7 @@
  * A MANA virtual function (PCI 1414:00BA) with BAR0 holding the
  * register map, the shared memory channel and the doorbell page, and
  * MSI-X in BAR2; a PCI Express endpoint without an INTx pin.  The
- * protocol lives in mana_core.c.
+ * protocol lives in mana_core.c and the files it names.
  *
  * Copyright (c) 2025 The MANA emulation authors
  *

@@ -2,8 +2,9 @@
  * Microsoft Azure Network Adapter (MANA) emulation: device core
  *
  * The GDMA queues, the hardware channel (HWC), the MANA Ethernet
- * messages and the TX/RX data paths.  No QOM here: mana.c owns the
- * PCI function and hands the core its PCIDevice and NIC.
+ * messages and the TX/RX data paths (mana_core.c and the mana_*.c files
+ * it is split into; mana_int.h is what they share).  No QOM here:
+ * mana.c owns the PCI function and hands the core its PCIDevice and NIC.
  *
  * Copyright (c) 2025 The MANA emulation authors
  *

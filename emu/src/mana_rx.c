@@ -1,0 +1,448 @@
+/*
+ * Microsoft Azure Network Adapter (MANA) emulation: RX
+ *
+ * Frames from the network backend: the destination filter, the RSS
+ * (Toeplitz) hash and the indirection table that pick the RQ, the
+ * frame scattered into the RQ's oldest WQE with its CQE; and the RX
+ * generator that floods the RQs with synthetic frames.
+ *
+ * Copyright (c) 2025 The MANA emulation authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/bswap.h"
+#include "qemu/main-loop.h"
+#include "net/checksum.h"
+#include "mana_int.h"
+#include "trace.h"
+
+/* RX OOB flags (dword 1) */
+#define RXOOB_HASHTYPE_SHIFT            16
+#define RXOOB_IPCSUM_OK                 (1u << 25)
+#define RXOOB_IPCSUM_FAIL               (1u << 26)
+#define RXOOB_TCPCSUM_OK                (1u << 27)
+#define RXOOB_TCPCSUM_FAIL              (1u << 28)
+#define RXOOB_UDPCSUM_OK                (1u << 29)
+#define RXOOB_UDPCSUM_FAIL              (1u << 30)
+
+#define NDIS_HASH_IPV4                  (1u << 0)
+#define NDIS_HASH_TCP_IPV4              (1u << 1)
+#define NDIS_HASH_UDP_IPV4              (1u << 2)
+#define NDIS_HASH_IPV6                  (1u << 3)
+#define NDIS_HASH_TCP_IPV6              (1u << 4)
+#define NDIS_HASH_UDP_IPV6              (1u << 5)
+
+/* ------------------------------------------------------------------ */
+/* Steering: RSS and the RQs of the vport                              */
+
+void mana_vport_resolve(ManaCore *c)
+{
+    ManaVport *v = &c->vport;
+    ManaQueue *q;
+    uint32_t i;
+
+    q = mana_wq_by_obj(c, v->default_rxobj);
+    v->default_wq = (q && !q->is_sq) ? (int32_t)q->id : -1;
+    for (i = 0; i < v->num_indir; i++) {
+        q = mana_wq_by_obj(c, v->indir[i]);
+        v->indir_wq[i] = (q && !q->is_sq) ? (int32_t)q->id : -1;
+    }
+}
+
+/*
+ * Toeplitz hash of @len input bytes placed at byte @pos of the hash input.
+ * The hash is linear (an XOR per set input bit), so the hash of an input
+ * is the XOR of the hashes of its parts.
+ */
+static uint32_t mana_toeplitz_at(const uint8_t *key, const uint8_t *d,
+                                 int len, int pos)
+{
+    uint32_t hash = 0;
+    int i, b, j;
+
+    for (i = 0; i < len; i++) {
+        for (b = 0; b < 8; b++) {
+            if (d[i] & (0x80 >> b)) {
+                int bit = (pos + i) * 8 + b, byte = bit / 8;
+                uint64_t win = 0;
+
+                for (j = 0; j < 5; j++) {
+                    win = (win << 8) |
+                          (byte + j < MANA_HASH_KEY_LEN ? key[byte + j] : 0);
+                }
+                hash ^= (uint32_t)(win >> (8 - bit % 8));
+            }
+        }
+    }
+    return hash;
+}
+
+static uint32_t mana_toeplitz(const uint8_t *key, const uint8_t *d, int len)
+{
+    return mana_toeplitz_at(key, d, len, 0);
+}
+
+/* Compute RSS hash, NDIS hash type and checksum flags of a frame. */
+static void mana_rx_classify(ManaCore *c, const uint8_t *f, size_t len,
+                             uint32_t *hash, uint32_t *htype,
+                             uint32_t *flags)
+{
+    ManaPktInfo pi;
+    uint8_t in[36];
+    int n = 0;
+    bool l4 = false;
+
+    *hash = 0;
+    *htype = 0;
+    *flags = 0;
+    mana_parse(f, len, &pi);
+    if (pi.l3 < 0) {
+        return;
+    }
+    if (pi.v6) {
+        memcpy(in, f + pi.l3 + 8, 32);
+        n = 32;
+        *flags |= RXOOB_IPCSUM_OK;
+    } else {
+        memcpy(in, f + pi.l3 + 12, 8);
+        n = 8;
+        if (net_raw_checksum((uint8_t *)f + pi.l3, pi.l4 - pi.l3) == 0) {
+            *flags |= RXOOB_IPCSUM_OK;
+        } else {
+            *flags |= RXOOB_IPCSUM_FAIL;
+        }
+    }
+    if (pi.l4 >= 0 && !pi.frag && len >= (size_t)pi.l4 + 4 &&
+        (pi.proto == IP_PROTO_TCP || pi.proto == IP_PROTO_UDP)) {
+        uint32_t l4len;
+        size_t iplen;
+
+        memcpy(in + n, f + pi.l4, 4);
+        n += 4;
+        l4 = true;
+        /* The L4 length comes from the IP header (frames may be padded). */
+        if (pi.v6) {
+            iplen = pi.l3 + 40 + lduw_be_p(f + pi.l3 + 4);
+        } else {
+            iplen = pi.l3 + lduw_be_p(f + pi.l3 + 2);
+        }
+        if (iplen <= len && iplen > (size_t)pi.l4) {
+            bool ok;
+
+            l4len = iplen - pi.l4;
+            if (pi.proto == IP_PROTO_UDP && !pi.v6 && l4len >= 8 &&
+                lduw_be_p(f + pi.l4 + 6) == 0) {
+                ok = true;
+            } else {
+                uint32_t sum = mana_pseudo_sum(f, &pi, l4len) +
+                               net_checksum_add(l4len, (uint8_t *)f + pi.l4);
+
+                ok = net_checksum_finish(sum) == 0;
+            }
+            if (pi.proto == IP_PROTO_TCP) {
+                *flags |= ok ? RXOOB_TCPCSUM_OK : RXOOB_TCPCSUM_FAIL;
+            } else {
+                *flags |= ok ? RXOOB_UDPCSUM_OK : RXOOB_UDPCSUM_FAIL;
+            }
+        }
+    }
+    *hash = mana_toeplitz(c->vport.hash_key, in, n);
+    if (pi.v6) {
+        *htype = !l4 ? NDIS_HASH_IPV6 : pi.proto == IP_PROTO_TCP ?
+                 NDIS_HASH_TCP_IPV6 : NDIS_HASH_UDP_IPV6;
+    } else {
+        *htype = !l4 ? NDIS_HASH_IPV4 : pi.proto == IP_PROTO_TCP ?
+                 NDIS_HASH_TCP_IPV4 : NDIS_HASH_UDP_IPV4;
+    }
+}
+
+static ManaQueue *mana_rx_select(ManaCore *c, uint32_t hash, uint32_t htype)
+{
+    ManaVport *v = &c->vport;
+    int32_t idx = v->default_wq;
+
+    if (v->rss_enable && v->num_indir && htype) {
+        idx = v->indir_wq[hash & (v->num_indir - 1)];
+    }
+    if (idx < 0 || idx >= MANA_MAX_WQS || !c->wqs[idx].valid ||
+        c->wqs[idx].is_sq || c->wqs[idx].is_hwc) {
+        return NULL;
+    }
+    return &c->wqs[idx];
+}
+
+/* ------------------------------------------------------------------ */
+/* Receive                                                             */
+
+/* Let the frame waiting for a full RQ be offered again. */
+void mana_rx_unblock(ManaCore *c)
+{
+    if (c->rx_wait_wq < 0) {
+        return;
+    }
+    c->rx_wait_wq = -1;
+    qemu_flush_queued_packets(qemu_get_queue(c->nic));
+}
+
+/* Put one frame into the oldest posted WQE of @rq. */
+static void mana_rx_deliver(ManaCore *c, ManaQueue *rq, const uint8_t *f,
+                            size_t len, uint32_t hash, uint32_t htype,
+                            uint32_t flags)
+{
+    ManaSge sge[MANA_RX_MAX_SGE];
+    uint8_t data[60] = { 0 };
+    uint64_t cap = 0;
+    uint32_t i, pkt_len = len;
+    size_t done = 0;
+    ManaWqe w;
+
+    if (!mana_wqe_read(c, rq, &w, sge, MANA_RX_MAX_SGE)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "mana: bad RQ WQE on RQ %u\n", rq->id);
+        rq->cons += w.size;
+        rq->stats.errors++;
+        data[0] = CQE_RX_TRUNCATED | (MANA_CQE_CLIENT << 6);
+        mana_cq_post(c, &c->cqs[rq->cq], rq->id, false, data);
+        return;
+    }
+    rq->cons += w.size;
+    for (i = 0; i < w.num_sge; i++) {
+        cap += sge[i].size;
+    }
+    if (len > cap) {
+        rq->stats.drops++;
+        c->gf.rx_truncated++;
+        trace_mana_rx_truncated(rq->id, len, cap);
+        data[0] = CQE_RX_TRUNCATED | (MANA_CQE_CLIENT << 6);
+        mana_cq_post(c, &c->cqs[rq->cq], rq->id, false, data);
+        return;
+    }
+    for (i = 0; i < w.num_sge && done < len; i++) {
+        uint32_t n = MIN(sge[i].size, len - done);
+
+        if (!mana_dma(c, sge[i].addr, (void *)(f + done), n, true)) {
+            break;
+        }
+        done += n;
+    }
+    if (!rq->valid) {
+        return;
+    }
+    if (done < len) {
+        /* The buffer could not be written: an error completion. */
+        rq->stats.errors++;
+        data[0] = CQE_RX_TRUNCATED | (MANA_CQE_CLIENT << 6);
+        mana_cq_post(c, &c->cqs[rq->cq], rq->id, false, data);
+        return;
+    }
+    pkt_len = mana_fault_rx_len(c, rq->id, pkt_len, cap);
+    data[0] = CQE_RX_OKAY | (MANA_CQE_CLIENT << 6);
+    stl_le_p(data + 4, (htype << RXOOB_HASHTYPE_SHIFT) | flags);
+    stl_le_p(data + 8, pkt_len & 0xffff);
+    stl_le_p(data + 16, hash);
+    stl_le_p(data + 56, w.offset);
+    rq->stats.frames++;
+    rq->stats.bytes += len;
+    c->gf.rx_bytes += len;
+    mana_count_frame(f, len, &c->gf.rx_ucast_pkts, &c->gf.rx_ucast_bytes,
+                     &c->gf.rx_bcast_pkts, &c->gf.rx_bcast_bytes,
+                     &c->gf.rx_mcast_pkts, &c->gf.rx_mcast_bytes);
+    trace_mana_rx_frame(rq->id, len, hash);
+    mana_cq_post(c, &c->cqs[rq->cq], rq->id, false, data);
+}
+
+/* Largest frame the vport takes in: the max frame plus a VLAN tag. */
+static size_t mana_rx_max_len(ManaCore *c)
+{
+    return c->adapter_mtu + 4;
+}
+
+bool mana_core_can_receive(ManaCore *c)
+{
+    return c->rx_wait_wq < 0;
+}
+
+ssize_t mana_core_receive(ManaCore *c, const uint8_t *buf, size_t size)
+{
+    uint32_t hash, htype, flags;
+    ManaQueue *rq;
+
+    if (!c->hwc_active || !c->vport.rx_enable) {
+        c->gf.rx_err_vport_disabled++;
+        return size;
+    }
+    if (size < ETH_HLEN) {
+        return size;
+    }
+    if (!(buf[0] & 1) && memcmp(buf, c->mac, 6)) {
+        return size;    /* not for us */
+    }
+    if (size > mana_rx_max_len(c)) {
+        c->gf.rx_err_mtu++;
+        trace_mana_rx_mtu_drop(size, mana_rx_max_len(c));
+        return size;
+    }
+    mana_rx_classify(c, buf, size, &hash, &htype, &flags);
+    rq = mana_rx_select(c, hash, htype);
+    if (!rq) {
+        c->gf.rx_discards_nowqe++;
+        return size;
+    }
+    if (rq->cons == rq->tail) {
+        if (c->rx_queue_when_full) {
+            c->rx_wait_wq = rq->id;
+            rq->stats.full++;
+            c->gf.rx_queued++;
+            trace_mana_rx_blocked(rq->id);
+            return 0;
+        }
+        rq->stats.drops++;
+        c->gf.rx_discards_nowqe++;
+        return size;
+    }
+    mana_rx_deliver(c, rq, buf, size, hash, htype, flags);
+    return size;
+}
+
+/* ------------------------------------------------------------------ */
+/* RX generator                                                        */
+
+#define MANA_GEN_SPORT      10000       /* UDP source port of flow 0 */
+
+/* A 16-bit word of a checksummed area changed: RFC 1624, eqn. 3 */
+static uint16_t mana_csum_update(uint16_t csum, uint16_t old, uint16_t new)
+{
+    uint32_t sum = (uint16_t)~csum + (uint16_t)~old + new;
+
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    return ~sum;
+}
+
+/* Build the template (the frame of flow 0) for the current inputs. */
+static void mana_rxgen_template(ManaCore *c, const ManaRxGenInputs *in)
+{
+    ManaRxGen *g = &c->gen;
+    uint8_t *f = c->genbuf;
+    size_t len = MAX(MIN(in->size, MANA_GEN_MAX_FRAME), 64);
+    uint32_t ip_len = len - ETH_HLEN, hash;
+    ManaPktInfo pi;
+
+    memset(f, 0, len);
+    memcpy(f, c->mac, 6);
+    f[6] = 0x02;
+    f[11] = 0x01;
+    stw_be_p(f + 12, 0x0800);
+    f[14] = 0x45;
+    stw_be_p(f + 16, ip_len);
+    f[22] = 64;
+    f[23] = IP_PROTO_UDP;
+    stl_be_p(f + 26, in->src_ip);
+    stl_be_p(f + 30, in->dst_ip);
+    stw_be_p(f + 34, MANA_GEN_SPORT);
+    stw_be_p(f + 36, in->dst_port);
+    stw_be_p(f + 38, ip_len - 20);
+    mana_parse(f, len, &pi);
+    mana_set_ip_csum(f, &pi);
+    mana_set_l4_csum(f, len, &pi);
+
+    g->tmpl_len = len;
+    g->tmpl_csum = lduw_be_p(f + 40);
+    mana_rx_classify(c, f, len, &hash, &g->tmpl_htype, &g->tmpl_flags);
+    /* take the source port out of the hash: flows put theirs back */
+    g->tmpl_hash = hash ^ mana_toeplitz_at(in->hash_key, f + 34, 2, 8);
+    g->tmpl_in = *in;
+    g->tmpl_valid = true;
+}
+
+/*
+ * Make the template current, rebuilt only when what it is made of changed
+ * (the rxgen-* properties, the RSS key).
+ */
+static void mana_rxgen_prepare(ManaCore *c)
+{
+    ManaRxGenInputs in;
+
+    memset(&in, 0, sizeof(in));
+    in.size = c->gen.size;
+    in.src_ip = c->gen.src_ip;
+    in.dst_ip = c->gen.dst_ip;
+    in.dst_port = c->gen.dst_port;
+    memcpy(in.hash_key, c->vport.hash_key, MANA_HASH_KEY_LEN);
+    if (!c->gen.tmpl_valid || memcmp(&in, &c->gen.tmpl_in, sizeof(in))) {
+        mana_rxgen_template(c, &in);
+    }
+}
+
+/* Turn the template into the frame of @sport: port, then its checksum. */
+static void mana_rxgen_set_flow(ManaCore *c, uint16_t sport)
+{
+    uint8_t *f = c->genbuf;
+    uint16_t cs = mana_csum_update(c->gen.tmpl_csum, MANA_GEN_SPORT, sport);
+
+    stw_be_p(f + 34, sport);
+    stw_be_p(f + 40, cs ? cs : 0xffff);
+}
+
+/*
+ * The generator: per frame, the flow's RQ is found from its hash (the
+ * template's XOR its source port's part) before anything is written; a
+ * frame is made only for an RQ with a posted buffer, by patching the port
+ * and the UDP checksum of the template.
+ */
+void mana_rxgen_bh(void *opaque)
+{
+    ManaCore *c = opaque;
+    ManaRxGen *g = &c->gen;
+    uint32_t budget = 1024, idle = 0, flows;
+
+    if (!g->running || !c->hwc_active || !c->vport.rx_enable) {
+        return;
+    }
+    mana_rxgen_prepare(c);
+    if (g->tmpl_len > mana_rx_max_len(c)) {
+        /* over the max frame: dropped at the port, once per run */
+        c->gf.rx_err_mtu++;
+        return;
+    }
+    flows = MAX(g->flows, 1);
+    while (budget && idle < flows) {
+        uint32_t flow = g->next_flow++ % flows, hash;
+        uint16_t sport = MANA_GEN_SPORT + flow;
+        uint8_t port[2];
+        ManaQueue *rq;
+
+        stw_be_p(port, sport);
+        hash = g->tmpl_hash ^ mana_toeplitz_at(g->tmpl_in.hash_key, port, 2,
+                                               8);
+        rq = mana_rx_select(c, hash, g->tmpl_htype);
+        if (!rq || rq->cons == rq->tail) {
+            idle++;
+            continue;
+        }
+        idle = 0;
+        budget--;
+        mana_rxgen_set_flow(c, sport);
+        mana_rx_deliver(c, rq, c->genbuf, g->tmpl_len, hash, g->tmpl_htype,
+                        g->tmpl_flags);
+        g->frames++;
+        g->bytes += g->tmpl_len;
+        if (!g->running || !c->hwc_active) {
+            return;     /* what the delivery's DMA did stopped us */
+        }
+    }
+    if (!budget) {
+        qemu_bh_schedule(c->gen_bh);
+    }
+}
+
+void mana_core_rxgen_set(ManaCore *c, bool on)
+{
+    c->gen.running = on;
+    trace_mana_rxgen(on, c->gen.size, c->gen.flows);
+    if (on && c->gen_bh) {
+        qemu_bh_schedule(c->gen_bh);
+    }
+}
