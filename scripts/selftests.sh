@@ -18,13 +18,14 @@ if [ "$(cat "$OUT/.harness-kselftest" 2>/dev/null)" = "$want" ] && [ -z "${FORCE
 	exit 0
 fi
 build() {
-	# (the YNL library is built inside the source tree: another
+	# (the YNL library is built inside the source tree, with CC, which is
+	# given on the command line so that it reaches that sub-make: another
 	# architecture's objects there would go into this one's archive)
 	rm -rf "$OUT/kselftest" &&
 		make -C "$KSRC/tools/net/ynl" clean >/dev/null &&
 		kmake "$OUT" headers &&
 		make -C "$KSRC/tools/testing/selftests" O="$OUT" ARCH="$KARCH" CROSS_COMPILE="$CROSS" \
-			TARGETS="$TARGETS" -j"$(nproc)" install
+			CC="${CROSS}gcc" TARGETS="$TARGETS" -j"$(nproc)" install
 }
 # A helper that does not build (e.g. a library the host lacks) leaves its
 # test without it, which the test reports (skip or fail); the rest is used.
