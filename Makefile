@@ -8,7 +8,8 @@ export BENCH_CONFIGS BENCH_SECONDS BENCH_ROUNDS BENCH_SIZES BENCH_MTUS BENCH_RIN
 help:
 	@echo "make demo                 build what is missing, boot the guests, show what the series does"
 	@echo "make check                lint + qtest + kunit + system tests; ends with 'N passed, N failed'"
-	@echo "make tree                 build/linux = Debian linux-source-6.12 (tag base) + series/"
+	@echo "BASE=6.12|7.3             the kernel base of tree/export/kernel/vm/lint/kunit/system/check (6.12: series/, 7.3: net-next/)"
+	@echo "make tree                 build/linux = Debian linux-source-6.12 (tag base) + series/ (BASE=7.3: build/linux-7.3 + net-next/)"
 	@echo "make export               build/linux base..HEAD -> series/"
 	@echo "make kernel CONFIG=<name> [DEBUG=1] [SERIES=0]   configs: x86_64 arm64-4k arm64-16k arm64-64k"
 	@echo "make emu-export           emu/patches/ regenerated with git format-patch, signed with your git identity"
