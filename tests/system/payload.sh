@@ -6,13 +6,15 @@
 # buffer per page (full-page-rx). Booted with swiotlb=force at its default
 # size (see tests/system.plan), every RX buffer is bounced, so a missing or
 # wrong DMA sync shows up here as corrupted data, and a driver that maps more
-# than the device writes runs out of bounce buffers. KTAP output.
+# than the device writes runs out of bounce buffers; with XDP_TX, the RX
+# pages must still be mapped for the device to write only. KTAP output.
 # shellcheck disable=SC1091
 . /harness/run/tests/lib/ktap.sh
 R="ip netns exec remote"
 RIF=$($R ip -o link show | awk -F': ' '$2 != "lo" {print $2; exit}')
 DATA=/tmp/payload.data
 PORT=5201
+XDP=/harness/run/tests/lib/xdp.py
 
 transfer() { # transfer rx|tx: random data to (rx) or from (tx) this host
 	local got=/tmp/payload.got dst recv send
@@ -48,6 +50,58 @@ pings() { # pings SIZE: 20 pings with a pattern; every reply back and intact
 		return 1
 	fi
 }
+# xdp_tx_dma: with an XDP_TX program attached, the RX pages are still
+# mapped for the device to write only (the frames XDP_TX sends are mapped
+# on their own). Pages mapped both ways cost, under swiotlb, a copy of the
+# whole mapping into the bounce buffer each time the pool recycles a page.
+# Read from the DMA trace events of the NIC's PCI function.
+xdp_tx_dma() {
+	local t=/sys/kernel/tracing dev ev both from bytes syncs
+	if [ ! -d $t/events ] && ! mount -t tracefs nodev $t 2>/dev/null; then
+		skip xdp_tx_rx_pages_device_writes_only "no tracefs (CONFIG_FTRACE)"
+		return
+	fi
+	if [ ! -d $t/events/dma ]; then
+		skip xdp_tx_rx_pages_device_writes_only "no DMA trace events in this kernel"
+		return
+	fi
+	dev=$(basename "$(readlink -f "/sys/class/net/$NETIF/device")")
+	echo 0 >$t/tracing_on
+	echo >$t/trace
+	for ev in dma_map_page dma_sync_single_for_device; do
+		echo "device == \"$dev\"" >$t/events/dma/$ev/filter
+		echo 1 >$t/events/dma/$ev/enable
+	done
+	echo 1 >$t/tracing_on
+	if ! why=$(python3 "$XDP" attach "$NETIF" tx 2>&1); then
+		notok xdp_tx_rx_pages_device_writes_only "XDP_TX attach: $why"
+	else
+		# frames XDP_TX sends back: pages return to the pool and recycle
+		$R ping -c 200 -i 0.01 -W 1 -q "$LOCAL_V4" >/dev/null 2>&1
+		python3 "$XDP" detach "$NETIF" >/dev/null 2>&1
+	fi
+	echo 0 >$t/tracing_on
+	for ev in dma_map_page dma_sync_single_for_device; do
+		echo 0 >$t/events/dma/$ev/enable
+		echo 0 >$t/events/dma/$ev/filter
+	done
+	both=$(grep -c 'dir=BIDIRECTIONAL' $t/trace)
+	from=$(grep 'dma_map_page:' $t/trace | grep -c 'dir=FROM_DEVICE')
+	read -r syncs bytes < <(grep 'dma_sync_single_for_device:' $t/trace |
+		grep 'dir=BIDIRECTIONAL' | sed -n 's/.* size=\([0-9]*\).*/\1/p' |
+		awk '{n++; b += $1} END {print n + 0, b + 0}')
+	echo "# XDP_TX: $from RX mappings for the device to write, $both both ways;" \
+		"$syncs syncs for the device of pages mapped both ways ($bytes bytes bounced)"
+	echo >$t/trace
+	reaches || echo "# no traffic after the XDP_TX check"
+	if ((from == 0)); then
+		notok xdp_tx_rx_pages_device_writes_only "no RX page mapping seen while XDP_TX was attached"
+	elif ((both > 0)); then
+		notok xdp_tx_rx_pages_device_writes_only "$both mappings both ways: $bytes bytes bounced to the device in $syncs recycles"
+	else
+		ok xdp_tx_rx_pages_device_writes_only
+	fi
+}
 round() { # round MTU [TAG]: every check at this MTU on both ends
 	local mtu=$1 tag=${2:+_$2} why s
 	if ! ip link set "$NETIF" mtu "$mtu" || ! $R ip link set "$RIF" mtu "$mtu"; then
@@ -79,4 +133,5 @@ if [ "$(ethtool -i "$NETIF" | awk '/^driver:/ {print $2}')" = mana ]; then
 fi
 ip link set "$NETIF" mtu 1500
 $R ip link set "$RIF" mtu 1500
+[ "$(ethtool -i "$NETIF" | awk '/^driver:/ {print $2}')" = mana ] && xdp_tx_dma
 finish
