@@ -47,7 +47,9 @@ kdoc_count() { # warnings of kernel-doc on the given files (those that exist)
 }
 built_objs() { # the objects the config's last build linked (vmlinux, modules)
 	{
-		ar t "$KOUT/vmlinux.a" 2>/dev/null
+		# (ar prints a thin archive's members relative to the current
+		# directory: from $KOUT they are paths in the tree, as below)
+		(cd "$KOUT" && ar t vmlinux.a 2>/dev/null)
 		sed 's/\.o$/.mod/' "$KOUT/modules.order" 2>/dev/null |
 			while read -r m; do cat "$KOUT/$m" 2>/dev/null; done
 	} | tr ' ' '\n' | sort -u
@@ -80,6 +82,32 @@ sparse_count() { # sparse warnings on the objects of the given .c files
 	for f in "$@"; do pats+=(-e "$f:"); done
 	grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' "$LDIR/sparse.log" | grep -F "${pats[@]}" |
 		grep -vc ' warning: .*\[-W' || true
+}
+compile_test() { # FILE...: W=1 and sparse warnings in the given .c files (those
+	# that exist) compiled in a tree configured with COMPILE_TEST and every
+	# symbol the series has added so far, as an allmodconfig build would
+	# compile them: for the files the guest config does not build, so that
+	# patch N's code is compiled at patch N, not only once a driver selects
+	# its symbol patches later. 999999: the build failed (why on stderr).
+	local ct=$LDIR/compile-test f objs=() pats=() en=()
+	for f; do [ -f "$f" ] && objs+=("${f%.c}.o") pats+=(-e "$f:"); done
+	((${#objs[@]})) || { echo 0; return; }
+	mkdir -p "$ct"
+	cp "$KOUT/.config" "$ct/.config"
+	while read -r f; do en+=(-e "$f"); done < <(git diff base..HEAD -- '*Kconfig*' |
+		sed -n 's/^+[[:space:]]*\(menu\)\{0,1\}config \([A-Z0-9_]*\).*/\2/p' | sort -u)
+	scripts/config --file "$ct/.config" -e COMPILE_TEST "${en[@]}"
+	if ! run_step "lint: configuring the COMPILE_TEST build" "$LDIR/compile-test.log" \
+		kmake "$ct" olddefconfig ||
+		! run_step "lint: COMPILE_TEST build of ${objs[*]}" "$LDIR/compile-test.log" \
+			kmake "$ct" W=1 C=2 CHECK=sparse "${objs[@]}"; then
+		echo "the COMPILE_TEST build fails: $(grep -m1 -E ': error:' "$LDIR/compile-test.log" ||
+			tail -1 "$LDIR/compile-test.log")" >&2
+		echo 999999
+		return
+	fi
+	grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' "$LDIR/compile-test.log" |
+		sed "s|^$KSRC/||" | grep -cF "${pats[@]}" || true
 }
 cocci_count() { # coccicheck reports for a directory, cached by its tree hash
 	local dir=$1 h
@@ -127,7 +155,11 @@ for c in "${commits[@]}"; do
 	mapfile -t srcs < <(printf '%s\n' "${files[@]}" | grep -E '\.[ch]$' || true)
 	# before the patch
 	kd_before=$(kdoc_count "${srcs[@]}")
-	((LINT_BUILD)) && sp_before=$(sparse_count "${cfiles[@]}")
+	if ((LINT_BUILD)); then
+		sp_before=$(sparse_count "${cfiles[@]}")
+		mapfile -t nb < <(unbuilt "${cfiles[@]}")
+		ct_before=$(compile_test "${nb[@]}")
+	fi
 
 	if ! git checkout -q --detach "$c"; then
 		result FAIL applies "$name" "git checkout failed"
@@ -173,8 +205,17 @@ for c in "${commits[@]}"; do
 	elif sp_after=$(sparse_count "${cfiles[@]}") && ((sp_after > sp_before)); then
 		result FAIL sparse "$name" "sparse warnings $sp_before -> $sp_after"
 	else
-		nb=$(unbuilt "${cfiles[@]}" | xargs)
-		result PASS sparse "$name" "sparse: $sp_after warnings (was $sp_before) in ${#cfiles[@]} files${nb:+ (not built by $CONFIG at this patch: $nb)}"
+		nbs=$(unbuilt "${cfiles[@]}" | xargs)
+		result PASS sparse "$name" "sparse: $sp_after warnings (was $sp_before) in ${#cfiles[@]} files${nbs:+ (not built by $CONFIG at this patch: $nbs)}"
+	fi
+	if ((!LINT_BUILD)); then
+		result SKIP compile-test "$name" "LINT_BUILD=0"
+	elif mapfile -t nb < <(unbuilt "${cfiles[@]}") && ((${#nb[@]} == 0)); then
+		result PASS compile-test "$name" "$CONFIG builds every C file the patch changes"
+	elif ct_after=$(compile_test "${nb[@]}" 2>"$LDIR/compile-test.why") && ((ct_after > ct_before)); then
+		result FAIL compile-test "$name" "${nb[*]} (not built by $CONFIG), with COMPILE_TEST: $(cat "$LDIR/compile-test.why")W=1/sparse warnings $ct_before -> $ct_after (log: $LDIR/compile-test.log)"
+	else
+		result PASS compile-test "$name" "not built by $CONFIG at this patch, built with COMPILE_TEST: W=1/sparse warnings $ct_after (was $ct_before): ${nb[*]}"
 	fi
 	unowned=
 	while IFS= read -r f; do
