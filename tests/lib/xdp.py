@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 """Attach or detach a minimal native XDP program, with no compiler in the guest.
 
-usage: xdp.py attach DEV pass|drop|tx
+usage: xdp.py attach DEV pass|drop|tx|redirect
        xdp.py detach DEV
 
-The program is two instructions (r0 = action; exit), loaded with bpf(2) and
-attached in driver mode through rtnetlink; the kernel's extack message is
-printed on failure and the exit status is non-zero.
+The program is two instructions (r0 = action; exit), or for "redirect" a
+call of bpf_redirect(DEV's ifindex, 0), which sends the frame back out of
+DEV through the driver's ndo_xdp_xmit; it is loaded with bpf(2) and attached
+in driver mode through rtnetlink (over an attached one: replaced). The
+kernel's extack message is printed on failure and the exit status is
+non-zero.
 """
 import ctypes
 import os
@@ -34,13 +37,28 @@ NLA_F_NESTED = 0x8000
 libc = ctypes.CDLL(None, use_errno=True)
 
 
-def load(action):
-    insns = struct.pack('<BBhi', 0xb7, 0, 0, ACTIONS[action])  # r0 = action
-    insns += struct.pack('<BBhi', 0x95, 0, 0, 0)               # exit
+BPF_FUNC_REDIRECT = 23  # bpf_redirect() in include/uapi/linux/bpf.h
+
+
+def insn(code, dst=0, imm=0):
+    return struct.pack('<BBhi', code, dst, 0, imm)
+
+
+def program(action, ifindex):
+    if action == 'redirect':
+        return (insn(0xb7, 1, ifindex) +          # r1 = ifindex
+                insn(0xb7, 2, 0) +                # r2 = 0 (flags)
+                insn(0x85, 0, BPF_FUNC_REDIRECT) +  # call bpf_redirect
+                insn(0x95))                       # exit
+    return insn(0xb7, 0, ACTIONS[action]) + insn(0x95)  # r0 = action; exit
+
+
+def load(action, ifindex=0):
+    insns = program(action, ifindex)
     code = ctypes.create_string_buffer(insns)
     lic = ctypes.create_string_buffer(b'GPL')
     log = ctypes.create_string_buffer(4096)
-    attr = struct.pack('<IIQQIIQII16s', BPF_PROG_TYPE_XDP, 2,
+    attr = struct.pack('<IIQQIIQII16s', BPF_PROG_TYPE_XDP, len(insns) // 8,
                        ctypes.addressof(code), ctypes.addressof(lic),
                        1, len(log), ctypes.addressof(log), 0, 0,
                        b'harness_' + action.encode())
@@ -91,11 +109,12 @@ def setlink_xdp(ifindex, fd):
 
 def main():
     if len(sys.argv) < 3 or sys.argv[1] not in ('attach', 'detach') or \
-       (sys.argv[1] == 'attach' and (len(sys.argv) != 4 or sys.argv[3] not in ACTIONS)):
+       (sys.argv[1] == 'attach' and (len(sys.argv) != 4 or
+                                  sys.argv[3] not in (*ACTIONS, 'redirect'))):
         sys.exit(__doc__)
     ifindex = socket.if_nametoindex(sys.argv[2])
     if sys.argv[1] == 'attach':
-        setlink_xdp(ifindex, load(sys.argv[3]))
+        setlink_xdp(ifindex, load(sys.argv[3], ifindex))
     else:
         setlink_xdp(ifindex, -1)
 
