@@ -2,9 +2,10 @@
 # Variables are passed through the environment (CONFIG, SERIES, DEBUG, ARCH, ...).
 export BASE CONFIG SERIES DEBUG ARCH NIC TIMEOUT APPEND QEMU_EXTRA FORCE LINUX_TREE
 export MANA_FUZZ_SECONDS MANA_FUZZ_SEED QTEST_ARCHES QTEST_ONLY
-export BENCH_CONFIGS BENCH_SECONDS BENCH_ROUNDS BENCH_SIZES BENCH_MTUS BENCH_RINGS BENCH_CYCLES BENCH_TIMEOUT
+export SEED MINUTES SOAK_SETTLE SOAK_MARGIN SOAK_STEPS
+export BENCH_BASES BENCH_CONFIGS BENCH_SECONDS BENCH_ROUNDS BENCH_SIZES BENCH_MTUS BENCH_RINGS BENCH_CYCLES BENCH_TIMEOUT
 
-.PHONY: help deps tree export emu-export kernel qemu qtest rootfs iproute2 vm lint kunit system check demo bench
+.PHONY: help deps tree export emu-export kernel qemu qtest rootfs iproute2 vm lint kunit system check demo bench soak
 help:
 	@echo "make demo                 build what is missing, boot the guests, show what the series does"
 	@echo "make check                lint + qtest + kunit + system tests; ends with 'N passed, N failed'"
@@ -21,7 +22,8 @@ help:
 	@echo "make lint                 per-patch NIPA-style checks"
 	@echo "make kunit                the series' KUnit suites in the x86_64 and arm64-64k guests"
 	@echo "make system               the kselftests in the x86_64 and arm64-64k guests"
-	@echo "make bench [BENCH_CONFIGS='arm64-64k x86_64']   RX memory, packets/s, CPU: base vs series (build/bench/)"
+	@echo "make bench [BENCH_CONFIGS='arm64-64k x86_64'] [BENCH_BASES=6.12]   RX memory, packets/s, CPU: 6.12 base/series, 7.3 mainline/net-next (build/bench/)"
+	@echo "make soak [CONFIG=<name>] [SEED=n] [MINUTES=m]   seeded fault + reconfiguration campaign on the debug kernel"
 
 deps:   ; @scripts/deps.sh
 tree:   ; @scripts/tree.sh
@@ -40,3 +42,4 @@ system: ; @scripts/system.sh
 check:  ; @scripts/check.sh
 demo:   ; @scripts/demo.sh
 bench:  ; @scripts/bench.sh
+soak:   ; @scripts/soak.sh

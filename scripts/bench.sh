@@ -1,20 +1,27 @@
 #!/bin/bash
-# make bench: the MANA RX path of the base kernel (Linux 6.12, no series) and
-# of the series, side by side, in one run: RX memory per posted buffer and per
-# ring, RX packets/s from the emulator's RX generator, guest CPU per packet.
+# make bench: the MANA RX path of four kernels side by side, in one run: Linux
+# 6.12 without the series (base) and with it (series), Linux 7.3 without
+# net-next/ (mainline) and with it (net-next). RX memory per posted buffer and
+# per ring, RX packets/s from the emulator's RX generator, guest CPU per packet.
 # A benchmark, not a test: it prints numbers (build/bench/), never a verdict.
 #
+# BENCH_BASES     kernel bases to run (default: 6.12 7.3; BASE=<b> alone: that
+#                 base): 6.12 boots base and series, 7.3 mainline and net-next
 # BENCH_CONFIGS   configs to run (default: arm64-64k arm64-16k arm64-4k x86_64)
 # BENCH_SECONDS   length of one RX-rate window (default 5)
 # BENCH_ROUNDS    RX-rate windows per frame size, the median is kept (default 3)
 # BENCH_SIZES     RX generator frame sizes (default 64,1500)
 # BENCH_MTUS      MTUs of the memory measurement (default 1500,9000)
 # BENCH_RINGS     RX ring sizes to try for the memory measurement, largest
-#                 first; the base guest takes the first its driver accepts
-#                 and the series guest uses the same (default 8192,4096,2048,1024)
+#                 first; the config's first guest (6.12 base, else 7.3
+#                 mainline) takes the first its driver accepts and the other
+#                 guests use the same (default 8192,4096,2048,1024)
 # BENCH_CYCLES    interface down/up cycles per memory figure (default 3)
 set -euo pipefail
+given=${BASE:-} # make bench BASE=<b>: that base alone
 . "$(dirname "$0")/lib.sh"
+
+BENCH_BASES=${BENCH_BASES:-${given:-$BASES}}
 
 BENCH_CONFIGS=${BENCH_CONFIGS:-arm64-64k arm64-16k arm64-4k x86_64}
 BENCH_SECONDS=${BENCH_SECONDS:-5}
@@ -25,20 +32,33 @@ BENCH_RINGS=${BENCH_RINGS:-8192,4096,2048,1024}
 BENCH_CYCLES=${BENCH_CYCLES:-3}
 OUT=$BUILD/bench
 for cfg in $BENCH_CONFIGS; do config_env "$cfg"; done
+for b in $BENCH_BASES; do
+	[[ " $BASES " == *" $b "* ]] || die "unknown base '$b' in BENCH_BASES: use some of: $BASES"
+done
 mkdir -p "$OUT"
 
-step "bench: build what is missing (QEMU, base and series kernels, userspaces)"
-# shellcheck disable=SC2086
-SERIES="0 1" guest_build $BENCH_CONFIGS
+# kinds BASE: the two guests of a base, "<kind>:<SERIES>"
+kinds() {
+	case "$1" in
+	6.12) echo base:0 series:1 ;;
+	7.3) echo mainline:0 net-next:1 ;;
+	esac
+}
 
-# run_guest CONFIG KIND SERIES RINGS: the guest-side benchmark in one guest;
-# its output (BENCH lines) goes to build/bench/CONFIG-KIND.log.
+for b in $BENCH_BASES; do
+	step "bench: build what is missing for Linux $b (QEMU, its kernels without and with its patches, userspaces)"
+	# shellcheck disable=SC2086
+	BASE=$b SERIES="0 1" guest_build $BENCH_CONFIGS
+done
+
+# run_guest CONFIG BASE KIND SERIES RINGS: the guest-side benchmark in one
+# guest; its output (BENCH lines) goes to build/bench/CONFIG-KIND.log.
 run_guest() {
-	local cfg=$1 kind=$2 series=$3 rings=$4 log=$OUT/$1-$2.log
+	local cfg=$1 base=$2 kind=$3 series=$4 rings=$5 log=$OUT/$1-$3.log
 	local args="--rings $rings --mtus $BENCH_MTUS --xdp --cycles $BENCH_CYCLES"
 	args="$args --sizes $BENCH_SIZES --seconds $BENCH_SECONDS --rounds $BENCH_ROUNDS"
-	step "bench: $cfg $kind guest (log: ${log#"$ROOT"/})"
-	if ! CONFIG=$cfg SERIES=$series NIC=mana TIMEOUT=${BENCH_TIMEOUT:-1200} \
+	step "bench: $cfg $kind guest, Linux $base (log: ${log#"$ROOT"/})"
+	if ! BASE=$base CONFIG=$cfg SERIES=$series NIC=mana TIMEOUT=${BENCH_TIMEOUT:-1200} \
 		RUN="python3 /harness/run/tests/bench/rx-bench.py $args" \
 		run_step "bench: the $cfg $kind guest runs rx-bench.py" "$log" "$ROOT/scripts/vm.sh"; then
 		warn "$cfg $kind guest did not finish: see $log (its figures are missing below)"
@@ -46,18 +66,42 @@ run_guest() {
 	grep -E '^(BENCH|# )' "$log" | sed 's/^/  /' || true
 }
 
+# patches_of BASE: the patched tree of BASE (lib.sh sets LINUX by BASE)
+patches_of() {
+	local tree
+	# shellcheck disable=SC2016 # (expanded by the inner shell)
+	tree=$(BASE=$1 bash -c '. "$0"/scripts/lib.sh && echo "$LINUX"' "$ROOT")
+	echo "$(git -C "$tree" describe --always --tags 2>/dev/null) ($(git -C "$tree" rev-list --count base..HEAD 2>/dev/null) patches on base, ${tree#"$ROOT"/})"
+}
+
 {
 	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "series: $(git -C "$LINUX" describe --always --tags 2>/dev/null) ($(git -C "$LINUX" rev-list --count base..HEAD 2>/dev/null) patches on base)"
+	echo "bases: $BENCH_BASES; configs: $BENCH_CONFIGS"
+	for b in $BENCH_BASES; do
+		case "$b" in
+		6.12) echo "series (Linux 6.12 + series/): $(patches_of "$b")" ;;
+		7.3) echo "net-next (Linux 7.3 + net-next/): $(patches_of "$b")" ;;
+		esac
+	done
 	echo "qemu: $("$BUILD/qemu/build/qemu-system-x86_64" --version | head -1), TCG, 2 vCPUs, 2 GiB per guest"
 	echo "host: $(nproc) CPUs, load average at start:$(cut -d' ' -f1-3 /proc/loadavg | sed 's/^/ /')"
 } >"$OUT/run-info.txt"
 
 for cfg in $BENCH_CONFIGS; do
-	run_guest "$cfg" base 0 "$BENCH_RINGS"
-	# the series guest measures memory with the ring the base accepted
-	ring=$(grep -m1 -o '^BENCH mem .* ring=[0-9]*' "$OUT/$cfg-base.log" | sed 's/.*ring=//' || true)
-	run_guest "$cfg" series 1 "${ring:-$BENCH_RINGS}"
+	# no figures of an earlier run in this run's report
+	rm -f "$OUT/$cfg"-{base,series,mainline,net-next}.log
+	# the first guest of the config takes the first ring its driver accepts
+	# (6.12 base: the one that accepts the least); the others use the same
+	rings=$BENCH_RINGS first=''
+	for b in $BENCH_BASES; do
+		for ks in $(kinds "$b"); do
+			run_guest "$cfg" "$b" "${ks%:*}" "${ks#*:}" "$rings"
+			[ -z "$first" ] || continue
+			first=${ks%:*}
+			ring=$(grep -m1 -o '^BENCH mem .* ring=[0-9]*' "$OUT/$cfg-$first.log" | sed 's/.*ring=//' || true)
+			rings=${ring:-$BENCH_RINGS}
+		done
+	done
 done
 echo "host load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/run-info.txt"
 

@@ -3,31 +3,49 @@
 
 usage: bench_report.py <outdir> <config>...
 
-Reads <outdir>/<config>-base.log and <config>-series.log (written by
-scripts/bench.sh, BENCH lines from tests/bench/rx-bench.py), prints the
-tables and writes into <outdir>:
-  results.txt   the machine-readable lines:
-                  rx-mem <config> mtu=<n> base=<bytes> series=<bytes>
-                  rx-mem-xdp <config> mtu=<n> base=<bytes> series=<bytes>
+Reads <outdir>/<config>-<kind>.log for the kinds base (Linux 6.12), series
+(6.12 + series/), mainline (Linux 7.3) and net-next (7.3 + net-next/)
+(written by scripts/bench.sh, BENCH lines from tests/bench/rx-bench.py;
+a kind without a log is left out), prints the tables and writes into <outdir>:
+  results.txt   the machine-readable lines, one field per kind that has the
+                figure (a line needs base and series, or mainline and
+                net-next):
+                  rx-mem <config> mtu=<n> base=<B> series=<B> mainline=<B> net-next=<B>
+                  rx-mem-xdp <config> mtu=<n> (the same fields)
                   rx-pps <config> size=<n> base=<pps> series=<pps> ratio=<r>
-                  rx-cpu <config> size=<n> base=<ns> series=<ns> ratio=<r>
+                         mainline=<pps> net-next=<pps> net-next-ratio=<r>
+                         mainline-ratio=<r>
+                  rx-cpu <config> size=<n> (the same fields, ns per packet)
+                ratio = series/base, net-next-ratio = net-next/mainline,
+                mainline-ratio = mainline/base (7.3 against 6.12)
   report.txt    the tables as printed, with the methods
-  mem.dat, pps.dat and rx-bench.png (gnuplot)
-Figures a guest did not produce are "-" in the tables and have no line.
+  mem.dat, pps.dat, cpu.dat and rx-bench.png (gnuplot)
+Figures a guest did not produce are "-" in the tables.
 """
 import os
 import subprocess
 import sys
 
-KINDS = ("base", "series")
-# The issue's targets (issue 4), shown beside the figures for reference.
+KINDS = ("base", "series", "mainline", "net-next")
+BASE_OF = {"base": "6.12", "series": "6.12", "mainline": "7.3",
+           "net-next": "7.3"}
+# the ratios: (name in results.txt, column head, numerator, denominator)
+RATIOS = (("ratio", "ser/base", "series", "base"),
+          ("net-next-ratio", "nn/main", "net-next", "mainline"))
+CROSS = ("mainline-ratio", "7.3/6.12", "mainline", "base")
+# The targets, shown beside the figures for reference: the series' (issue
+# 4) and net-next's (issue 13: at least mainline's figure everywhere).
 MEM_TARGET = {("arm64-64k", 1500, 0): "<=1872", ("arm64-16k", 1500, 0): "<=2048",
               ("arm64-4k", 1500, 0): "<=2048", ("arm64-64k", 1500, 1): "<=4096"}
+NN_MEM_TARGET = {("arm64-64k", 1500, 1): "<=4096"}
 PPS_TARGET = {"arm64-64k": ">=3", "x86_64": ">=1.15"}
 
 METHODS = """\
-Methods (guest side: tests/bench/rx-bench.py; base = Linux 6.12 without the
-series, series = with it; same QEMU, same config, one run):
+Methods (guest side: tests/bench/rx-bench.py). The kernels: base = Linux
+6.12 without the series, series = with it, mainline = Linux 7.3 without
+net-next/, net-next = with it; same QEMU, same config fragments, one run, one
+guest after the other. Ratios: ser/base = series / base, nn/main = net-next /
+mainline, 7.3/6.12 = mainline / base.
   buf B      RX memory per posted buffer: pages the RX page pools handed out
              and did not get back (netdev netlink page-pool-stats-get,
              alloc-* minus recycle-*) x the pool's page size, divided by the
@@ -35,7 +53,9 @@ series, series = with it; same QEMU, same config, one run):
              read over QMP; = queues x ring). Page granular: a page shared by
              N buffers counts 1/N per buffer. 6.12 fills its rings from its
              page pool too (one page, or a higher-order page, per buffer), so
-             the same counters measure both. This is the rx-mem figure.
+             the same counters measure every kernel. This is the rx-mem figure.
+             Targets: the series' (tgt), net-next's (nn tgt; everywhere else:
+             at most mainline's figure).
   ring KiB   buf B x ring size: one RX queue's posted buffers.
   pool B     page-pool-get inflight-mem / posted buffers: buf B plus the
              pages the pools hold in their caches (a pool takes 64 pages at a
@@ -53,15 +73,18 @@ series, series = with it; same QEMU, same config, one run):
              NoPorts). drops = rx_dropped + softnet drops + IP discards.
   cpu ns/pkt busy jiffies of /proc/stat (all but idle and iowait) x the
              USER_HZ tick / packets; util = busy share of all guest CPUs.
-Limits: every guest runs under TCG (no KVM) on a shared 2-core host, and the
-generator runs in QEMU's main loop, so absolute rates are emulator-bound and
-noisy; only base/series ratios from the same run are meaningful."""
+Limits: every figure comes from the emulator: the guests run under TCG (no
+KVM) on a shared 2-core host, and the generator runs in QEMU's main loop, so
+absolute rates and CPU times are emulator-bound and noisy; only ratios of
+kernels from the same run are meaningful, and CPU per packet also depends on
+the host's load while each guest ran."""
 
 
 def parse(path):
-    res = {"info": {}, "mem": [], "pps": [], "notes": []}
+    res = {"info": {}, "mem": [], "pps": [], "notes": [], "log": False}
     if not os.path.exists(path):
         return res
+    res["log"] = True
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
             if line.startswith("# "):
@@ -92,6 +115,10 @@ def fmt(v, spec="d"):
     return format(v, spec)
 
 
+def ratio(a, b):
+    return round(a / b, 2) if a and b else None
+
+
 def mem_of(r, mtu, xdp):
     for m in r["mem"]:
         if m.get("mtu") == mtu and m.get("xdp") == xdp:
@@ -99,88 +126,188 @@ def mem_of(r, mtu, xdp):
     return {}
 
 
+def table(cols, rows):
+    """Lines of a table: cols are (group, head, width); a group names the
+    run of consecutive columns that share it, on a line above the heads."""
+    groups, heads = [], []
+    i = 0
+    while i < len(cols):
+        j = i
+        while j + 1 < len(cols) and cols[j + 1][0] == cols[i][0]:
+            j += 1
+        width = sum(c[2] for c in cols[i:j + 1]) + (j - i)
+        groups.append(f"{cols[i][0]:^{width}}" if cols[i][0] else " " * width)
+        i = j + 1
+    for _, head, width in cols:
+        heads.append(f"{head:>{width}}")
+    lines = [" ".join(groups).rstrip(), " ".join(heads)]
+    lines.append("-" * len(lines[1]))
+    for row in rows:
+        lines.append(" ".join(f"{v:>{c[2]}}" if k else f"{v:<{c[2]}}"
+                              for k, (v, c) in enumerate(zip(row, cols))))
+    return lines
+
+
+def kv_line(head, figs, ratios=()):
+    """A results.txt line: the figures of the kinds that have one, in the
+    order of the 6.12-only lines first (base, series, ratio), then 7.3's."""
+    rs = dict(ratios)
+    parts = [head]
+    for k, rname in (("base", None), ("series", "ratio"), ("mainline", None),
+                     ("net-next", "net-next-ratio")):
+        if figs.get(k) is not None:
+            parts.append(f"{k}={figs[k]}")
+        if rname and rs.get(rname) is not None:
+            parts.append(f"{rname}={rs[rname]:.2f}")
+    if rs.get(CROSS[0]) is not None:
+        parts.append(f"{CROSS[0]}={rs[CROSS[0]]:.2f}")
+    return " ".join(parts)
+
+
+def paired(figs):
+    return any(figs.get(n) is not None and figs.get(d) is not None
+               for _, _, n, d in RATIOS)
+
+
 def main():
     outdir, configs = sys.argv[1], sys.argv[2:]
     data = {c: {k: parse(os.path.join(outdir, f"{c}-{k}.log")) for k in KINDS}
             for c in configs}
-    lines, report, memdat, ppsdat = [], [], [], []
+    kinds = [k for k in KINDS if any(data[c][k]["log"] for c in configs)]
+    ratios = [r for r in RATIOS if r[2] in kinds and r[3] in kinds]
+    cross = "base" in kinds and "mainline" in kinds
+    lines, report = [], []
+    dat = {"mem": [], "pps": [], "cpu": []}
 
     info = os.path.join(outdir, "run-info.txt")
     if os.path.exists(info):
         with open(info, encoding="utf-8") as f:
             report += [line.rstrip() for line in f]
         report.append("")
+    patches = {"series": " + series/", "net-next": " + net-next/"}
+    report.append("kernels: " + (", ".join(
+        f"{k} (Linux {BASE_OF[k]}{patches.get(k, '')})" for k in kinds)
+        or "none ran (no guest logs)"))
+    report.append("All figures come from the MANA device model under QEMU "
+                  "TCG (no KVM); see the methods below.")
 
-    hdr = (f"{'config':<10} {'page':>6} {'MTU':>5} {'XDP':>3} {'ring':>9} "
-           f"{'buf B base':>10} {'series':>7} {'target':>7} "
-           f"{'ring KiB base':>13} {'series':>7} "
-           f"{'pool B base':>11} {'series':>7} "
-           f"{'delta B base':>12} {'series':>7}")
-    report += ["RX memory per posted buffer (idle interface)", hdr,
-               "-" * len(hdr)]
+    # memory: buf B and per ring; then pool B and delta B
+    w = 9
+    cols1 = [("", "config", 10), ("", "page", 6), ("", "MTU", 5), ("", "XDP", 3),
+             ("", "ring", 9)]
+    cols1 += [("buf B (rx-mem)", k, w) for k in kinds]
+    cols1 += [("buf B (rx-mem)", r[1], 8) for r in ratios]
+    cols1 += [("buf B (rx-mem)", "tgt", 6)]
+    if "net-next" in kinds:
+        cols1 += [("buf B (rx-mem)", "nn tgt", 6)]
+    cols1 += [("ring KiB", k, w) for k in kinds]
+    cols2 = [("", "config", 10), ("", "MTU", 5), ("", "XDP", 3)]
+    cols2 += [("pool B", k, w) for k in kinds]
+    cols2 += [("delta B", k, w) for k in kinds]
+    cols2 += [("delta B", r[1], 8) for r in ratios]
+    rows1, rows2, ringnotes = [], [], []
     for c in configs:
-        b, s = data[c]["base"], data[c]["series"]
-        page = b["info"].get("page") or s["info"].get("page")
-        keys = sorted({(m["mtu"], m["xdp"]) for m in b["mem"] + s["mem"]})
+        d = data[c]
+        page = next((d[k]["info"].get("page") for k in kinds
+                     if d[k]["info"].get("page")), None)
+        keys = sorted({(m["mtu"], m["xdp"]) for k in kinds for m in d[k]["mem"]})
         for mtu, xdp in keys:
-            mb, ms = mem_of(b, mtu, xdp), mem_of(s, mtu, xdp)
-            ring = mb.get("ring") or ms.get("ring")
-            q = mb.get("queues") or ms.get("queues")
-            bb, sb = mb.get("pool_out_per_buf"), ms.get("pool_out_per_buf")
-            kib = [None if v is None or not m.get("ring") else
-                   round(v * m["ring"] / 1024) for v, m in ((bb, mb), (sb, ms))]
-            report.append(
-                f"{c:<10} {fmt(page):>6} {mtu:>5} {'on' if xdp else 'off':>3} "
-                f"{f'{q}x{ring}':>9} {fmt(bb):>10} {fmt(sb):>7} "
-                f"{MEM_TARGET.get((c, mtu, xdp), ''):>7} "
-                f"{fmt(kib[0]):>13} {fmt(kib[1]):>7} "
-                f"{fmt(mb.get('pool_mem_per_buf')):>11} "
-                f"{fmt(ms.get('pool_mem_per_buf')):>7} "
-                f"{fmt(mb.get('delta_per_buf')):>12} "
-                f"{fmt(ms.get('delta_per_buf')):>7}")
-            if bb is not None and sb is not None:
+            m = {k: mem_of(d[k], mtu, xdp) for k in kinds}
+            first = next((m[k] for k in kinds if m[k].get("ring")), {})
+            ring, q = first.get("ring"), first.get("queues")
+            for k in kinds:
+                if m[k].get("ring") and (m[k]["ring"], m[k].get("queues")) != (ring, q):
+                    ringnotes.append(f"{c} MTU {mtu}{' XDP' if xdp else ''}: {k} "
+                                     f"ran {m[k].get('queues')}x{m[k]['ring']}")
+            buf = {k: m[k].get("pool_out_per_buf") for k in kinds}
+            delta = {k: m[k].get("delta_per_buf") for k in kinds}
+            kib = {k: None if buf[k] is None or not m[k].get("ring") else
+                   round(buf[k] * m[k]["ring"] / 1024) for k in kinds}
+            row = [c, fmt(page), str(mtu), "on" if xdp else "off",
+                   f"{q}x{ring}" if ring else "-"]
+            row += [fmt(buf[k]) for k in kinds]
+            row += [fmt(ratio(buf[n], buf[dn]), ".2f") for _, _, n, dn in ratios]
+            row.append(MEM_TARGET.get((c, mtu, xdp), ""))
+            if "net-next" in kinds:
+                row.append(NN_MEM_TARGET.get((c, mtu, xdp), "<=main"))
+            row += [fmt(kib[k]) for k in kinds]
+            rows1.append(row)
+            row = [c, str(mtu), "on" if xdp else "off"]
+            row += [fmt(m[k].get("pool_mem_per_buf")) for k in kinds]
+            row += [fmt(delta[k]) for k in kinds]
+            row += [fmt(ratio(delta[n], delta[dn]), ".2f") for _, _, n, dn in ratios]
+            rows2.append(row)
+            if paired(buf):
                 kind = "rx-mem-xdp" if xdp else "rx-mem"
-                lines.append(f"{kind} {c} mtu={mtu} base={bb} series={sb}")
-                memdat.append(f'"{c} MTU {mtu}{" XDP" if xdp else ""}" {bb} {sb}')
+                lines.append(kv_line(f"{kind} {c} mtu={mtu}", buf))
+                dat["mem"].append(mem_dat(f"{c} MTU {mtu}{' XDP' if xdp else ''}",
+                                          buf, kinds, ratios))
+    report += ["RX memory per posted buffer (idle interface); ring KiB: one RX "
+               "queue's buffers"] + table(cols1, rows1)
+    report += ["", "RX memory per posted buffer, with the pools' caches (pool B) "
+               "and all the interface takes from free memory (delta B)"]
+    report += table(cols2, rows2)
+    if ringnotes:
+        report += ["ring differs from the first kernel's: " + "; ".join(ringnotes)]
 
-    hdr = (f"{'config':<10} {'size':>5} {'pps base':>9} {'series':>8} "
-           f"{'ratio':>6} {'target':>6} {'best base':>9} {'series':>8} "
-           f"{'ratio':>6} {'drops base':>10} {'series':>7} "
-           f"{'cpu ns/pkt base':>15} {'series':>7} {'util base':>9} {'series':>7}")
-    report += ["", "RX packets/s from the emulator's generator (ring: the "
-               "driver's default; pps: median window, best: fastest window)",
-               hdr, "-" * len(hdr)]
+    # packets/s; then CPU per packet, utilisation and drops
+    cols3 = [("", "config", 10), ("", "size", 5)]
+    cols3 += [("pps (median window)", k, w) for k in kinds]
+    cols3 += [("pps (median window)", r[1], 8) for r in ratios]
+    cols3 += [("pps (median window)", "tgt", 6)]
+    cols3 += [("best window", k, w) for k in kinds]
+    cols3 += [("best window", r[1], 8) for r in ratios]
+    cols4 = [("", "config", 10), ("", "size", 5)]
+    cols4 += [("cpu ns/pkt", k, w) for k in kinds]
+    cols4 += [("cpu ns/pkt", r[1], 8) for r in ratios]
+    if cross:
+        cols4 += [("cpu ns/pkt", CROSS[1], 8)]
+    cols4 += [("util", k, 5) for k in kinds]
+    cols4 += [("drops", k, 7) for k in kinds]
+    rows3, rows4 = [], []
     for c in configs:
-        b, s = data[c]["base"], data[c]["series"]
-        sizes = sorted({p["size"] for p in b["pps"] + s["pps"]})
+        d = data[c]
+        sizes = sorted({p["size"] for k in kinds for p in d[k]["pps"]})
         for size in sizes:
-            pb = next((p for p in b["pps"] if p["size"] == size), {})
-            ps = next((p for p in s["pps"] if p["size"] == size), {})
-            vb, vs = pb.get("pps"), ps.get("pps")
-            ratio = round(vs / vb, 2) if vb and vs else None
-            cb, cs = pb.get("cpu_ns_per_pkt"), ps.get("cpu_ns_per_pkt")
-            db = None if not pb else pb["rx_dropped"] + pb["stack_drops"]
-            ds = None if not ps else ps["rx_dropped"] + ps["stack_drops"]
-            xb, xs = pb.get("pps_max"), ps.get("pps_max")
-            best = round(xs / xb, 2) if xb and xs else None
-            report.append(
-                f"{c:<10} {size:>5} {fmt(vb):>9} {fmt(vs):>8} "
-                f"{fmt(ratio, '.2f'):>6} {PPS_TARGET.get(c, ''):>6} "
-                f"{fmt(xb):>9} {fmt(xs):>8} {fmt(best, '.2f'):>6} "
-                f"{fmt(db):>10} {fmt(ds):>7} {fmt(cb):>15} {fmt(cs):>7} "
-                f"{fmt(pb.get('cpu_util'), '.2f'):>9} "
-                f"{fmt(ps.get('cpu_util'), '.2f'):>7}")
-            if ratio is not None:
-                lines.append(f"rx-pps {c} size={size} base={vb} series={vs} "
-                             f"ratio={ratio:.2f}")
-                ppsdat.append(f'"{c} {size}B" {vb} {vs} {ratio}')
-            if cb and cs:
-                lines.append(f"rx-cpu {c} size={size} base={cb} series={cs} "
-                             f"ratio={cs / cb:.2f}")
+            p = {k: next((x for x in d[k]["pps"] if x["size"] == size), {})
+                 for k in kinds}
+            pps = {k: p[k].get("pps") for k in kinds}
+            best = {k: p[k].get("pps_max") for k in kinds}
+            cpu = {k: p[k].get("cpu_ns_per_pkt") or None for k in kinds}
+            drops = {k: None if not p[k] else
+                     p[k]["rx_dropped"] + p[k]["stack_drops"] for k in kinds}
+            pr = [(n, ratio(pps[a], pps[b])) for n, _, a, b in ratios]
+            cr = [(n, ratio(cpu[a], cpu[b])) for n, _, a, b in ratios]
+            if cross:
+                pr.append((CROSS[0], ratio(pps["mainline"], pps["base"])))
+                cr.append((CROSS[0], ratio(cpu["mainline"], cpu["base"])))
+            row = [c, str(size)] + [fmt(pps[k]) for k in kinds]
+            row += [fmt(r, ".2f") for _, r in pr[:len(ratios)]]
+            row.append(PPS_TARGET.get(c, ""))
+            row += [fmt(best[k]) for k in kinds]
+            row += [fmt(ratio(best[a], best[b]), ".2f") for _, _, a, b in ratios]
+            rows3.append(row)
+            row = [c, str(size)] + [fmt(cpu[k]) for k in kinds]
+            row += [fmt(r, ".2f") for _, r in cr]
+            row += [fmt(p[k].get("cpu_util"), ".2f") for k in kinds]
+            row += [fmt(drops[k]) for k in kinds]
+            rows4.append(row)
+            if paired(pps):
+                lines.append(kv_line(f"rx-pps {c} size={size}", pps, pr))
+                dat["pps"].append(mem_dat(f"{c} {size}B", pps, kinds, ratios))
+            if paired(cpu):
+                lines.append(kv_line(f"rx-cpu {c} size={size}", cpu, cr))
+                dat["cpu"].append(mem_dat(f"{c} {size}B", cpu, kinds, ratios))
+    report += ["", "RX packets/s from the emulator's generator (ring: the "
+               "driver's default; tgt: the series' target ratio)"]
+    report += table(cols3, rows3)
+    report += ["", "Guest CPU per received packet, busy share of the guest's "
+               "CPUs, packets dropped"]
+    report += table(cols4, rows4)
 
-    missing = [f"{c} {k}" for c in configs for k in KINDS
+    missing = [f"{c} {k}" for c in configs for k in kinds
                if not data[c][k]["info"]]
-    notes = [f"{c} {k}: {n}" for c in configs for k in KINDS
+    notes = [f"{c} {k}: {n}" for c in configs for k in kinds
              for n in data[c][k]["notes"]]
     if missing:
         report += ["", "no figures from: " + ", ".join(missing) +
@@ -191,39 +318,64 @@ def main():
 
     text = "\n".join(report) + "\n"
     sys.stdout.write(text)
-    for name, body in (("report.txt", text), ("results.txt", "\n".join(lines) + "\n"),
-                       ("mem.dat", "\n".join(memdat) + "\n"),
-                       ("pps.dat", "\n".join(ppsdat) + "\n")):
+    files = {"report.txt": text, "results.txt": "\n".join(lines) + "\n"}
+    for name, body in dat.items():
+        files[f"{name}.dat"] = "\n".join(body) + "\n"
+    for name, body in files.items():
         with open(os.path.join(outdir, name), "w", encoding="utf-8") as f:
             f.write(body)
-    plot(outdir, bool(memdat), bool(ppsdat))
+    plot(outdir, kinds, ratios, {k: bool(v) for k, v in dat.items()})
 
 
-def plot(outdir, mem, pps):
+def mem_dat(label, figs, kinds, ratios):
+    """A gnuplot row: the label, a figure per kind, a ratio per pair ("-":
+    none)."""
+    vals = [fmt(figs[k]) for k in kinds]
+    vals += [fmt(ratio(figs[n], figs[d]), ".2f") for _, _, n, d in ratios]
+    return f'"{label}" ' + " ".join(vals)
+
+
+def plot(outdir, kinds, ratios, have):
     png = os.path.join(outdir, "rx-bench.png")
-    if not (mem or pps):
+    panels = [p for p in ("mem", "pps", "cpu") if have[p]]
+    if not panels:
         print("no figures: no plot")
         return
-    gp = ["set terminal pngcairo size 1400,560 font 'sans,10'",
-          "set termoption noenhanced",
+    n = len(kinds)
+    gp = ["set terminal pngcairo size 1800,620 font 'sans,10'",
+          "set termoption noenhanced", 'set datafile missing "-"',
           f'set output "{png}"',
-          f'set multiplot layout 1,{int(mem) + int(pps)} title '
-          '"MANA RX, Linux 6.12 base vs series (QEMU TCG; see report.txt)"',
+          f'set multiplot layout 1,{len(panels)} title '
+          f'"MANA RX: {", ".join(kinds)}; bar labels: '
+          f'{", ".join(r[1] for r in ratios)} (emulator under QEMU TCG; see report.txt)"',
           "set style data histograms", "set style histogram clustered gap 1",
-          "set style fill solid 0.8 border -1", "set key top right",
-          "set xtics rotate by -30 nomirror", "set grid ytics", "set bmargin 8"]
-    if mem:
-        gp += ['set title "RX memory per posted buffer (bytes, log scale)"',
-               "set logscale y", "set yrange [1000:*]",
-               f'plot "{outdir}/mem.dat" using 2:xtic(1) title "base", '
-               '"" using 3 title "series"', "unset logscale y",
-               "set yrange [0:*]"]
-    if pps:
-        gp += ['set title "RX packets/s, emulator generator (series/base on top)"',
-               f'plot "{outdir}/pps.dat" using 2:xtic(1) title "base", '
-               '"" using 3 title "series", '
-               '"" using ($0+0.15):3:(sprintf("%.2fx",$4)) with labels '
-               "offset 0,1 notitle"]
+          "set style fill solid 0.8 border -1",
+          "set key horizontal top center outside", "set offsets 0, 0, graph 0.1, 0",
+          "set xtics rotate by -30 nomirror", "set grid ytics", "set bmargin 8",
+          "set tmargin 6"]
+    # the bars of a cluster: n wide, centred on the row; a ratio's label
+    # goes over its numerator's bar
+    def labels(path):
+        out = []
+        for i, (_, _, num, _) in enumerate(ratios):
+            j = kinds.index(num)
+            off = (j - (n - 1) / 2) / (n + 1)
+            out.append(f'"{path}" using ($0+{off:.3f}):{j + 2}:'
+                       f'(sprintf("%.2fx",${n + 2 + i})) with labels '
+                       "offset 0,0.8 notitle")
+        return out
+    titles = {"mem": ("RX memory per posted buffer (bytes, log scale)", True),
+              "pps": ("RX packets/s, emulator generator", False),
+              "cpu": ("guest CPU per packet (ns)", False)}
+    for p in panels:
+        path = os.path.join(outdir, f"{p}.dat")
+        title, log = titles[p]
+        gp += [f'set title "{title}"']
+        gp += ["set logscale y", "set yrange [1000:*]"] if log else \
+            ["unset logscale y", "set yrange [0:*]"]
+        series = [f'"{path}" using {j + 2}:xtic(1) title "{k}"' if j == 0 else
+                  f'"" using {j + 2} title "{k}"' for j, k in enumerate(kinds)]
+        gp.append("plot " + ", ".join(series + labels(path)))
     gp.append("unset multiplot")
     r = subprocess.run(["gnuplot"], input="\n".join(gp) + "\n", text=True,
                        capture_output=True, check=False)

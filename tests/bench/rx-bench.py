@@ -45,7 +45,10 @@ import time
 sys.path.insert(0, "/harness/run/tests/lib")
 import hostctl  # noqa: E402
 
-YNL = "/root/linux/tools/net/ynl"
+# The YNL python library of the guest's kernel tree: tools/net/ynl/lib in
+# 6.12, tools/net/ynl/pyynl/lib from 6.14 on (where tools/net/ynl/lib holds
+# the C library only, and importing "lib" from there finds no YnlFamily).
+YNL_DIRS = ("/root/linux/tools/net/ynl/pyynl", "/root/linux/tools/net/ynl")
 SPEC = "/root/linux/Documentation/netlink/specs/netdev.yaml"
 XDP = "/harness/run/tests/lib/xdp.py"
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -71,12 +74,19 @@ def sh(cmdline, check=True):
 
 
 def netdev_family():
+    ynl = next((d for d in YNL_DIRS
+                if os.path.isfile(os.path.join(d, "lib", "ynl.py"))), None)
+    if not ynl:
+        note(f"no YNL python library in {' or '.join(YNL_DIRS)}: "
+             "no page-pool figures")
+        return None
     try:
-        sys.path.insert(0, YNL)
+        sys.path.insert(0, ynl)
         from lib import YnlFamily  # pylint: disable=import-outside-toplevel
         return YnlFamily(SPEC, schema="")  # no jsonschema validation
     except Exception as e:  # noqa: BLE001 - any failure: no netlink figures
-        note(f"netdev netlink family unavailable ({e}): no page-pool figures")
+        note(f"netdev netlink family unavailable ({ynl}/lib: {e}): "
+             "no page-pool figures")
         return None
 
 
