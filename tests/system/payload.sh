@@ -73,18 +73,24 @@ xdp_tx_dma() {
 		echo 1 >$t/events/dma/$ev/enable
 	done
 	echo 1 >$t/tracing_on
-	if ! why=$(python3 "$XDP" attach "$NETIF" tx 2>&1); then
-		notok xdp_tx_rx_pages_device_writes_only "XDP_TX attach: $why"
-	else
+	local attached=1
+	if why=$(python3 "$XDP" attach "$NETIF" tx 2>&1); then
 		# frames XDP_TX sends back: pages return to the pool and recycle
 		$R ping -c 200 -i 0.01 -W 1 -q "$LOCAL_V4" >/dev/null 2>&1
 		python3 "$XDP" detach "$NETIF" >/dev/null 2>&1
+	else
+		attached=0
 	fi
 	echo 0 >$t/tracing_on
 	for ev in dma_map_page dma_sync_single_for_device; do
 		echo 0 >$t/events/dma/$ev/enable
 		echo 0 >$t/events/dma/$ev/filter
 	done
+	if ((!attached)); then
+		echo >$t/trace
+		notok xdp_tx_rx_pages_device_writes_only "XDP_TX attach: $why"
+		return
+	fi
 	both=$(grep -c 'dir=BIDIRECTIONAL' $t/trace)
 	from=$(grep 'dma_map_page:' $t/trace | grep -c 'dir=FROM_DEVICE')
 	read -r syncs bytes < <(grep 'dma_sync_single_for_device:' $t/trace |
