@@ -66,7 +66,7 @@ if [ ! -d $FI ] || [ ! -f $FI/require-start ]; then
 	echo "1..0 # SKIP no fail_page_alloc with a stack trace filter (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER)"
 	exit 4
 fi
-trap 'fail_mana_allocs off' EXIT
+trap 'fail_mana_allocs off; fail_slab_in off 2>/dev/null' EXIT
 reaches || echo "# the peer does not answer before the test"
 
 before=$(mtu)
@@ -118,6 +118,64 @@ if refused ring_rx "$NOMEM" ethtool -G "$NETIF" rx $((before * 2)); then
 		ok ring_rx
 	fi
 fi
+
+# A slab allocation failure where an RX queue registers its page pool as
+# its XDP memory model (xdp_rxq_info_reg_mem_model() allocates): the queue
+# cannot work without it, so the MTU change must be refused and the old
+# queues come back, without a warning in the log.
+SLAB=/sys/kernel/debug/failslab
+func_range() { # func_range NAME: the start and end address of a kernel function
+	sort /proc/kallsyms | awk -v n="$1" '
+		s != "" && $1 != s {print "0x" s, "0x" $1; exit}
+		s == "" && $3 == n {s = $1}'
+}
+fail_slab_in() { # fail_slab_in FUNCTION: its next slab allocation fails; off
+	if [ "$1" = off ]; then
+		echo 0 >$SLAB/probability
+		return
+	fi
+	local start end
+	read -r start end < <(func_range "$1")
+	[ -n "$end" ] || return 1
+	echo "$start" >$SLAB/require-start
+	echo "$end" >$SLAB/require-end
+	echo 32 >$SLAB/stacktrace-depth
+	echo 0 >$SLAB/ignore-gfp-wait
+	echo 0 >$SLAB/space
+	echo 1 >$SLAB/times
+	echo 1 >$SLAB/interval
+	echo 100 >$SLAB/probability
+}
+before=$(mtu)
+new=$((before == 2000 ? 1800 : 2000))
+if [ ! -f $SLAB/require-start ]; then
+	skip xdp_mem_model "no failslab with a stack trace filter"
+elif ! fail_slab_in xdp_rxq_info_reg_mem_model; then
+	notok xdp_mem_model "xdp_rxq_info_reg_mem_model is not in /proc/kallsyms"
+else
+	mark=$(dmesg | wc -l)
+	out=$(ip link set "$NETIF" mtu "$new" 2>&1)
+	rc=$?
+	left=$(cat $SLAB/times)
+	fail_slab_in off
+	warned=$(dmesg | tail -n +$((mark + 1)) | grep -m1 -E 'WARNING:|BUG:')
+	if ((left != 0)); then
+		notok xdp_mem_model "the change made no allocation in xdp_rxq_info_reg_mem_model"
+	elif [ -n "$warned" ]; then
+		notok xdp_mem_model "the kernel warned: $warned"
+	elif ((rc == 0)); then
+		notok xdp_mem_model "the MTU change succeeded with a queue that has no XDP memory model"
+	elif [ "$(mtu)" != "$before" ]; then
+		notok xdp_mem_model "MTU is $(mtu) after the refused change ($out), was $before"
+	elif ! reaches; then
+		notok xdp_mem_model "no traffic after the refused change ($out)"
+	elif ! ip link set "$NETIF" mtu "$new" || ! reaches || ! ip link set "$NETIF" mtu "$before"; then
+		notok xdp_mem_model "the same change fails once allocations work"
+	else
+		ok xdp_mem_model
+	fi
+fi
+ip link set "$NETIF" mtu "$before" 2>/dev/null
 
 # Unload: every page_pool of the port is gone, nothing in flight. The
 # port's pools are the ones with its ifindex before the unload: after it,

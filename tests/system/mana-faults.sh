@@ -64,9 +64,12 @@ trap reset_faults EXIT
 
 # A failed request while the channel count changes: the change is refused
 # and the port keeps (or gets back) a working configuration.
-max=$(ethtool -l "$NETIF" | awk '/^Combined:/ {print $2; exit}')
-cur=$(ethtool -l "$NETIF" | awk '/^Combined:/ {c = $2} END {print c}')
-want=$((cur > 1 ? cur - 1 : max))
+channels() { # cur and want: the channel count now and one to change to
+	max=$(ethtool -l "$NETIF" | awk '/^Combined:/ {print $2; exit}')
+	cur=$(ethtool -l "$NETIF" | awk '/^Combined:/ {c = $2} END {print c}')
+	want=$((cur > 1 ? cur - 1 : max))
+}
+channels
 if ((want == cur)); then
 	skip hwc_status_create_wq "one channel only: no channel change to fault"
 else
@@ -86,11 +89,38 @@ else
 		ok hwc_status_create_wq
 	fi
 fi
-# A port the case above left without traffic would fail every case below
+# Refused twice: the channel change fails, and so does the attach of the
+# old configuration that follows it. The port must stay present (down, no
+# carrier) and come back when it is opened again, once the device accepts
+# the requests (not answer ENODEV until the module is reloaded).
+channels
+if ((want == cur)); then
+	skip hwc_status_create_wq_restore "one channel only: no channel change to fault"
+elif ! reaches; then
+	skip hwc_status_create_wq_restore "no traffic before the case (see hwc_status_create_wq)"
+else
+	mark_log
+	arm_hwc $CREATE_WQ_OBJ 5 && host qom-set fault-hwc-count 2
+	if ethtool -L "$NETIF" combined "$want" 2>/dev/null; then
+		notok hwc_status_create_wq_restore "ethtool -L succeeded with CREATE_WQ_OBJ failing"
+	elif ! disarmed; then
+		notok hwc_status_create_wq_restore "the old configuration was not attached again (the second refusal never happened)"
+	elif ! why=$({ ip link set "$NETIF" down && ip link set "$NETIF" up; } 2>&1); then
+		notok hwc_status_create_wq_restore "ip link set down/up after the failed restore: $why"
+	elif ! reaches; then
+		notok hwc_status_create_wq_restore "no traffic after the port was opened again"
+	elif ! ethtool -L "$NETIF" combined "$want" || ! reaches; then
+		notok hwc_status_create_wq_restore "the channel change fails once the fault is gone"
+	else
+		ok hwc_status_create_wq_restore
+	fi
+	ethtool -L "$NETIF" combined "$cur" 2>/dev/null
+fi
+# A port the cases above left without traffic would fail every case below
 # for that one reason: give them a working port (a fresh driver) so that
 # each tests its own fault.
 if ! reaches; then
-	echo "# no traffic after hwc_status_create_wq: reloading mana for the cases below"
+	echo "# no traffic after the CREATE_WQ_OBJ cases: reloading mana for the cases below"
 	rmmod mana && modprobe mana
 	for _ in $(seq 20); do
 		setup_dev && reaches && break
