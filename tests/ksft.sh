@@ -21,9 +21,12 @@ for t in "$@"; do
 		*.sh) run=(bash "./$prog") ;;
 		esac
 	fi
+	t0=$SECONDS
 	out=$(cd "$dir" && timeout 900 "${run[@]}" 2>&1)
 	st=$?
 	printf '%s\n' "$out" | sed "s|^|    [$prog] |"
+	# what each program costs the suite (the log only: not a result)
+	echo "    [$prog] took $((SECONDS - t0)) s"
 	n=0
 	while IFS= read -r line; do
 		if [[ $line =~ ^(not\ )?ok\ [0-9]+\ ([^#]*[^#\ ])(\ #\ (.*))?$ ]]; then

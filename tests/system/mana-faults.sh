@@ -116,6 +116,33 @@ else
 	fi
 	ethtool -L "$NETIF" combined "$cur" 2>/dev/null
 fi
+# A refused queue in a change to two or more channels: the queues the
+# change never created must not be destroyed. The device is asked to
+# destroy only the objects it created (a handle it never issued could name
+# another queue's object).
+channels
+orig=$cur
+if ((max < 2)); then
+	skip hwc_create_wq_cleanup "one channel only: the refused change needs two"
+elif ! reaches; then
+	skip hwc_create_wq_cleanup "no traffic before the case (see the cases above)"
+else
+	((cur == max)) && ethtool -L "$NETIF" combined 1 && reaches
+	mark_log
+	arm_hwc $CREATE_WQ_OBJ 5
+	if ethtool -L "$NETIF" combined "$max" 2>/dev/null; then
+		notok hwc_create_wq_cleanup "ethtool -L succeeded with CREATE_WQ_OBJ failing"
+	elif ! disarmed; then
+		notok hwc_create_wq_cleanup "the driver never sent CREATE_WQ_OBJ"
+	elif logged "Failed to destroy WQ object"; then
+		notok hwc_create_wq_cleanup "the driver asked to destroy a WQ object the device never created: $(dmesg | tail -n +$((mark + 1)) | grep -m1 -F 'Failed to destroy WQ object')"
+	elif ! reaches; then
+		notok hwc_create_wq_cleanup "no traffic after the refused change"
+	else
+		ok hwc_create_wq_cleanup
+	fi
+	ethtool -L "$NETIF" combined "$orig" 2>/dev/null
+fi
 # A port the cases above left without traffic would fail every case below
 # for that one reason: give them a working port (a fresh driver) so that
 # each tests its own fault.
