@@ -57,6 +57,10 @@ FI_PAGE = "/sys/kernel/debug/fail_page_alloc"
 FI_SLAB = "/sys/kernel/debug/failslab"
 KMEMLEAK = "/sys/kernel/debug/kmemleak"
 NETNS = ["ip", "netns", "exec", "remote"]
+# what the driver logs when it leaves a port down after a failed
+# reconfiguration whose old configuration the device refused too (series/
+# patch 18, net-next/ patch 3)
+RESTORE_FAILED = "the port stays down until it is opened again"
 
 # HWC message codes (shared/facts/mana-device.md, mana-bw-clamp.md): the
 # ones the driver sends at run time, and (probe) the ones only a module
@@ -404,6 +408,7 @@ class Soak:
         self.datafiles = {}
         self.port = 20000
         self.reloaded_in_window = False
+        self.restore_failed = False
         self.port_gone = False
         self.hangs = 0
         self.nsim = None
@@ -453,6 +458,10 @@ class Soak:
         # fault) stays in the device: the checks after the schedule allow it
         if any("DESTROY_WQ_OBJ" in f for f in self.window_faults):
             self.refused_destroys += sum("Failed to destroy WQ object" in ln for ln in lines)
+        # a reconfiguration and the restore of the old one both refused:
+        # the driver leaves the port down until it is opened again (and
+        # says so), which the user then does
+        self.restore_failed |= any(RESTORE_FAILED in ln for ln in lines)
         for s in self.kmsg.splats(lines):
             self.fail(f"kernel log: {s}")
 
@@ -870,6 +879,13 @@ class Soak:
             flags = (call(["ip", "link", "show", self.netif], 60) or (0, ""))[1].split(">")[0]
             if "UP" not in flags.split("<")[-1].split(","):
                 self.run(["ip", "link", "set", self.netif, "up"])
+            elif self.restore_failed:
+                self.expected("port left down by a refused restore: opened again")
+                self.log("  the driver left the port down (old configuration refused too): "
+                         "ip link set down/up")
+                self.run(["ip", "link", "set", self.netif, "down"])
+                self.run(["ip", "link", "set", self.netif, "up"])
+        self.restore_failed = False
         if self.netif and not self.reaches(settle):
             self.fail(f"no traffic {settle} s after the faults were cleared")
             self.diagnose()
