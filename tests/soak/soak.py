@@ -915,6 +915,19 @@ class Soak:
                         ["netshaper", "show", "dev", self.netif, "handle", "scope", "netdev"]):
                 r = call(cmd, 60)
                 self.log(f"  {' '.join(cmd[:2])}: {oneline(r[1]) if r else 'hung'}")
+        # where a stalled transfer's segments went, on both ends: the TCP
+        # sockets (retransmissions, window) and the stack's drop counters
+        for side, pre in (("guest", []), ("peer", NETNS)):
+            r = call(pre + ["ss", "-tni"], 60)
+            if r:
+                self.log(f"  {side} ss -tni: {oneline(r[1])[:1200]}")
+            r = call(pre + ["nstat", "-asz"], 60)
+            if r:
+                keep = [" ".join(ln.split()[:2]) for ln in r[1].splitlines()
+                        if re.search(r"Csum|InErrors|Discard|Drop|Retrans|Trunc|HdrErr|AddrErr|"
+                                     r"Loss|Prune|Ofo|Backlog", ln) and
+                        len(ln.split()) > 1 and ln.split()[1] != "0"]
+                self.log(f"  {side} nstat: {', '.join(keep)[:1200]}")
 
     def recover(self):
         """Get a working port back so that the soak goes on (already failed)."""
