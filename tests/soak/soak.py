@@ -320,6 +320,7 @@ class Transfer:
         self.started = now()
         self.step = soak.step
         self.step_window = soak.fault_window or soak.disruptive
+        self.small_pmtu = soak.small_pmtu
         try:
             os.unlink(self.got)
         except FileNotFoundError:
@@ -409,6 +410,7 @@ class Soak:
         self.port = 20000
         self.reloaded_in_window = False
         self.restore_failed = False
+        self.small_pmtu = False
         self.port_gone = False
         self.hangs = 0
         self.nsim = None
@@ -633,7 +635,14 @@ class Soak:
 
     def op_mtu(self, p):
         self.disruptive |= p["mtu"] < 1500
-        self.run(["ip", "link", "set", self.netif, "mtu", str(p["mtu"])], ok_errors=self.SIZING)
+        if self.run(["ip", "link", "set", self.netif, "mtu", str(p["mtu"])],
+                    ok_errors=self.SIZING) and p["mtu"] < 576:
+            # the stack locks a path MTU this small toward the peer (see
+            # checkpoint()): a transfer running now or started before the
+            # next checkpoint crawls in tiny segments, by design
+            self.small_pmtu = True
+            for t in self.transfers:
+                t.small_pmtu = True
 
     def op_ring(self, p):
         cmd = ["ethtool", "-G", self.netif, "rx", str(p["rx"])]
@@ -876,6 +885,13 @@ class Soak:
             mtu = self.sysfs("mtu")
             if mtu and int(mtu) < 1500:
                 self.run(["ip", "link", "set", self.netif, "mtu", "1500"])
+            # an MTU below 576 makes the stack lock a path MTU of that size
+            # toward the peer for 10 minutes (a route exception: "mtu lock
+            # 68"), which a later MTU increase keeps: every later transfer
+            # would crawl in 28-byte segments (finding C of the soak)
+            self.run(["ip", "route", "flush", "cache"])
+            self.run(["ip", "-6", "route", "flush", "cache"])
+            self.small_pmtu = False
             flags = (call(["ip", "link", "show", self.netif], 60) or (0, ""))[1].split(">")[0]
             if "UP" not in flags.split("<")[-1].split(","):
                 self.run(["ip", "link", "set", self.netif, "up"])
@@ -892,6 +908,21 @@ class Soak:
             self.recover()
         self.disruptive = False
         self.window_faults = []
+        # a transfer that ran under a path MTU below 576 would take minutes:
+        # judge what it delivered so far (intact or not) and stop it
+        for t in [t for t in self.transfers if t.small_pmtu]:
+            self.transfers.remove(t)
+            if t.done():
+                self.judge_transfer(t)
+                continue
+            t.kill()
+            ok, n, why, _ = t.verdict()
+            if ok:
+                self.bytes += n
+            elif why.startswith("lost:"):
+                self.expected("TCP transfer under a path MTU below 576 cut short")
+            else:
+                self.fail(f"TCP {t.dir} transfer started at step {t.step}: {why}")
         self.reap(max(180, settle))
         if self.netif:
             self.op_tcp({"dir": p["probe"], "bytes": 256 << 10})
@@ -915,6 +946,14 @@ class Soak:
                         ["netshaper", "show", "dev", self.netif, "handle", "scope", "netdev"]):
                 r = call(cmd, 60)
                 self.log(f"  {' '.join(cmd[:2])}: {oneline(r[1]) if r else 'hung'}")
+        r = call(["ip", "route", "get", self.remote], 60)
+        if r:
+            self.log(f"  ip route get {self.remote}: {oneline(r[1])}")
+        if self.netif:
+            # a TX queue left stopped keeps its packets in the qdisc
+            r = call(["tc", "-s", "qdisc", "show", "dev", self.netif], 60)
+            if r:
+                self.log(f"  tc -s qdisc: {oneline(r[1])[:800]}")
         # where a stalled transfer's segments went, on both ends: the TCP
         # sockets (retransmissions, window) and the stack's drop counters
         for side, pre in (("guest", []), ("peer", NETNS)):
@@ -925,7 +964,7 @@ class Soak:
             if r:
                 keep = [" ".join(ln.split()[:2]) for ln in r[1].splitlines()
                         if re.search(r"Csum|InErrors|Discard|Drop|Retrans|Trunc|HdrErr|AddrErr|"
-                                     r"Loss|Prune|Ofo|Backlog", ln) and
+                                     r"Loss|Prune|Ofo|Backlog|Abort|Timeouts|PMTU", ln) and
                         len(ln.split()) > 1 and ln.split()[1] != "0"]
                 self.log(f"  {side} nstat: {', '.join(keep)[:1200]}")
 
