@@ -69,24 +69,41 @@ channels() { # cur and want: the channel count now and one to change to
 	cur=$(ethtool -l "$NETIF" | awk '/^Combined:/ {c = $2} END {print c}')
 	want=$((cur > 1 ? cur - 1 : max))
 }
+# refuse_channels NAME N [COUNT]: ethtool -L to N channels while the device
+# refuses the next COUNT (1) CREATE_WQ_OBJ: true if the change was refused
+# and every refusal happened (else NAME is not ok, saying why)
+refuse_channels() {
+	mark_log
+	if ! arm_hwc $CREATE_WQ_OBJ 5 || ! host qom-set fault-hwc-count "${3:-1}"; then
+		notok "$1" "cannot arm the CREATE_WQ_OBJ fault"
+	elif ethtool -L "$NETIF" combined "$2" 2>/dev/null; then
+		notok "$1" "ethtool -L succeeded with CREATE_WQ_OBJ failing"
+	elif ! disarmed; then
+		notok "$1" "fewer than ${3:-1} CREATE_WQ_OBJ requests were refused"
+	else
+		return 0
+	fi
+	return 1
+}
+# recovered NAME N: after a refused change: traffic, and the same change
+# to N channels works now that the device accepts it
+recovered() {
+	if ! reaches; then
+		notok "$1" "no traffic after the refused change"
+	elif ! ethtool -L "$NETIF" combined "$2" || ! reaches; then
+		notok "$1" "the same change fails once the fault is gone"
+	else
+		ok "$1"
+	fi
+}
 channels
 if ((want == cur)); then
 	skip hwc_status_create_wq "one channel only: no channel change to fault"
-else
-	mark_log
-	arm_hwc $CREATE_WQ_OBJ 5
-	if ethtool -L "$NETIF" combined "$want" 2>/dev/null; then
-		notok hwc_status_create_wq "ethtool -L succeeded with CREATE_WQ_OBJ failing"
-	elif ! logged "Failed to create WQ object"; then
+elif refuse_channels hwc_status_create_wq "$want"; then
+	if ! logged "Failed to create WQ object"; then
 		notok hwc_status_create_wq "no 'Failed to create WQ object' in the log"
-	elif ! disarmed; then
-		notok hwc_status_create_wq "the driver never sent CREATE_WQ_OBJ"
-	elif ! reaches; then
-		notok hwc_status_create_wq "no traffic after the refused change"
-	elif ! ethtool -L "$NETIF" combined "$want" || ! reaches; then
-		notok hwc_status_create_wq "the same change fails once the fault is gone"
 	else
-		ok hwc_status_create_wq
+		recovered hwc_status_create_wq "$want"
 	fi
 fi
 # Refused twice: the channel change fails, and so does the attach of the
@@ -98,24 +115,14 @@ if ((want == cur)); then
 	skip hwc_status_create_wq_restore "one channel only: no channel change to fault"
 elif ! reaches; then
 	skip hwc_status_create_wq_restore "no traffic before the case (see hwc_status_create_wq)"
-else
-	mark_log
-	arm_hwc $CREATE_WQ_OBJ 5 && host qom-set fault-hwc-count 2
-	if ethtool -L "$NETIF" combined "$want" 2>/dev/null; then
-		notok hwc_status_create_wq_restore "ethtool -L succeeded with CREATE_WQ_OBJ failing"
-	elif ! disarmed; then
-		notok hwc_status_create_wq_restore "the old configuration was not attached again (the second refusal never happened)"
-	elif ! why=$({ ip link set "$NETIF" down && ip link set "$NETIF" up; } 2>&1); then
+elif refuse_channels hwc_status_create_wq_restore "$want" 2; then
+	if ! why=$({ ip link set "$NETIF" down && ip link set "$NETIF" up; } 2>&1); then
 		notok hwc_status_create_wq_restore "ip link set down/up after the failed restore: $why"
-	elif ! reaches; then
-		notok hwc_status_create_wq_restore "no traffic after the port was opened again"
-	elif ! ethtool -L "$NETIF" combined "$want" || ! reaches; then
-		notok hwc_status_create_wq_restore "the channel change fails once the fault is gone"
 	else
-		ok hwc_status_create_wq_restore
+		recovered hwc_status_create_wq_restore "$want"
 	fi
-	ethtool -L "$NETIF" combined "$cur" 2>/dev/null
 fi
+ethtool -L "$NETIF" combined "$cur" 2>/dev/null
 # A refused queue in a change to two or more channels: the queues the
 # change never created must not be destroyed. The device is asked to
 # destroy only the objects it created (a handle it never issued could name
@@ -126,23 +133,18 @@ if ((max < 2)); then
 	skip hwc_create_wq_cleanup "one channel only: the refused change needs two"
 elif ! reaches; then
 	skip hwc_create_wq_cleanup "no traffic before the case (see the cases above)"
-else
-	((cur == max)) && ethtool -L "$NETIF" combined 1 && reaches
-	mark_log
-	arm_hwc $CREATE_WQ_OBJ 5
-	if ethtool -L "$NETIF" combined "$max" 2>/dev/null; then
-		notok hwc_create_wq_cleanup "ethtool -L succeeded with CREATE_WQ_OBJ failing"
-	elif ! disarmed; then
-		notok hwc_create_wq_cleanup "the driver never sent CREATE_WQ_OBJ"
-	elif logged "Failed to destroy WQ object"; then
+elif ((cur == max)) && ! { ethtool -L "$NETIF" combined 1 && reaches; }; then
+	notok hwc_create_wq_cleanup "cannot go down to one channel first"
+elif refuse_channels hwc_create_wq_cleanup "$max"; then
+	if logged "Failed to destroy WQ object"; then
 		notok hwc_create_wq_cleanup "the driver asked to destroy a WQ object the device never created: $(dmesg | tail -n +$((mark + 1)) | grep -m1 -F 'Failed to destroy WQ object')"
 	elif ! reaches; then
 		notok hwc_create_wq_cleanup "no traffic after the refused change"
 	else
 		ok hwc_create_wq_cleanup
 	fi
-	ethtool -L "$NETIF" combined "$orig" 2>/dev/null
 fi
+ethtool -L "$NETIF" combined "$orig" 2>/dev/null
 # A port the cases above left without traffic would fail every case below
 # for that one reason: give them a working port (a fresh driver) so that
 # each tests its own fault.
