@@ -10,6 +10,11 @@ skips=0
 ok() { n=$((n + 1)); echo "ok $n $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1${2:+ # $2}"; }
 skip() { n=$((n + 1)); skips=$((skips + 1)); echo "ok $n $1 # SKIP $2"; }
+# The kernel log since a mark: a line written into the log, not a line
+# count, which stops growing once the log buffer is full (a long run of a
+# chatty driver) and would then hide every later line.
+log_mark() { LOG_MARK="harness mark $$ $((++LOG_MARKS)) $(date +%s%N)"; echo "$LOG_MARK" >/dev/kmsg; }
+log_since_mark() { dmesg | awk -v m="$LOG_MARK" 'seen {print} index($0, m) {seen = 1}'; }
 reaches() { # the peer answers (retry: a reconfiguration restarts the queues)
 	local _
 	for _ in 1 2 3 4 5; do

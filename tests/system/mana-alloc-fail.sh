@@ -154,12 +154,12 @@ if [ ! -f $SLAB/require-start ]; then
 elif ! fail_slab_in xdp_rxq_info_reg_mem_model; then
 	notok xdp_mem_model "xdp_rxq_info_reg_mem_model is not in /proc/kallsyms"
 else
-	mark=$(dmesg | wc -l)
+	log_mark
 	out=$(ip link set "$NETIF" mtu "$new" 2>&1)
 	rc=$?
 	left=$(cat $SLAB/times)
 	fail_slab_in off
-	warned=$(dmesg | tail -n +$((mark + 1)) | grep -m1 -E 'WARNING:|BUG:')
+	warned=$(log_since_mark | grep -m1 -E 'WARNING:|BUG:')
 	if ((left != 0)); then
 		notok xdp_mem_model "the change made no allocation in xdp_rxq_info_reg_mem_model"
 	elif [ -n "$warned" ]; then

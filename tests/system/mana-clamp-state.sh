@@ -118,8 +118,8 @@ shaper_bw() { # the bw-max the net-shaper core reports for the port
 	netshaper show dev "$NETIF" handle scope netdev 2>/dev/null |
 		sed -n 's/.* bw-max \([^ ]*\).*/\1/p'
 }
-splats() { # kernel log lines a resume must not add
-	dmesg | tail -n +"$1" | grep -E 'WARNING:|BUG:|Oops|Call trace:|Call Trace:|KASAN|possible recursive locking|circular locking|Failed to set the bandwidth clamp' | head -3
+splats() { # kernel log lines a resume must not add (since log_mark)
+	log_since_mark | grep -E 'WARNING:|BUG:|Oops|Call trace:|Call Trace:|KASAN|possible recursive locking|circular locking|Failed to set the bandwidth clamp' | head -3
 }
 if ! grep -qw freeze /sys/power/state 2>/dev/null || [ ! -w /sys/power/pm_test ]; then
 	for t in suspend_resume resume_passes_traffic resume_host_clamp resume_shaper \
@@ -131,7 +131,7 @@ elif ! shaper_set 400mbit || [ "$(host_clamp)" != 400 ]; then
 else
 	s_before=$(speed)
 	bw_before=$(shaper_bw)
-	log_from=$(($(dmesg | wc -l) + 1))
+	log_mark
 	host qom-set clamp-lost-on-teardown on
 	if suspend_resume 2>"$ERR"; then
 		ok suspend_resume
@@ -170,7 +170,7 @@ else
 	else
 		notok resume_delete_releases "after delete: host clamp $c Mbps, ethtool speed '$s'"
 	fi
-	bad=$(splats "$log_from")
+	bad=$(splats)
 	if [ -z "$bad" ]; then
 		ok resume_kernel_log
 	else

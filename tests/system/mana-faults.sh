@@ -14,13 +14,12 @@ CREATE_WQ_OBJ=0x20004
 CONFIG_VPORT_RX=0x20007
 HWC_UNSUPPORTED=0xffffffff
 
-mark=0
-mark_log() { mark=$(dmesg | wc -l); }
-logged() { dmesg | tail -n +$((mark + 1)) | grep -qF -- "$1"; }
+mark_log() { log_mark; }
+logged() { log_since_mark | grep -qF -- "$1"; }
 logged_within() { # logged_within SECONDS ERE: the log says it (by then)
 	local i
 	for ((i = 0; i <= $1; i++)); do
-		dmesg | tail -n +$((mark + 1)) | grep -qE -- "$2" && return 0
+		log_since_mark | grep -qE -- "$2" && return 0
 		((i < $1)) && sleep 1
 	done
 	return 1
@@ -137,7 +136,7 @@ elif ((cur == max)) && ! { ethtool -L "$NETIF" combined 1 && reaches; }; then
 	notok hwc_create_wq_cleanup "cannot go down to one channel first"
 elif refuse_channels hwc_create_wq_cleanup "$max"; then
 	if logged "Failed to destroy WQ object"; then
-		notok hwc_create_wq_cleanup "the driver asked to destroy a WQ object the device never created: $(dmesg | tail -n +$((mark + 1)) | grep -m1 -F 'Failed to destroy WQ object')"
+		notok hwc_create_wq_cleanup "the driver asked to destroy a WQ object the device never created: $(log_since_mark | grep -m1 -F 'Failed to destroy WQ object')"
 	elif ! reaches; then
 		notok hwc_create_wq_cleanup "no traffic after the refused change"
 	else

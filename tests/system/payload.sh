@@ -56,7 +56,7 @@ pings() { # pings SIZE: 20 pings with a pattern; every reply back and intact
 # whole mapping into the bounce buffer each time the pool recycles a page.
 # Read from the DMA trace events of the NIC's PCI function.
 xdp_tx_dma() {
-	local t=/sys/kernel/tracing dev ev both from bytes syncs
+	local t=/sys/kernel/tracing dev ev both from bytes syncs map
 	if [ ! -d $t/events ] && ! mount -t tracefs nodev $t 2>/dev/null; then
 		skip xdp_tx_rx_pages_device_writes_only "no tracefs (CONFIG_FTRACE)"
 		return
@@ -65,10 +65,13 @@ xdp_tx_dma() {
 		skip xdp_tx_rx_pages_device_writes_only "no DMA trace events in this kernel"
 		return
 	fi
+	# the page mapping event: dma_map_page up to 6.x, dma_map_phys in 7.x
+	map=dma_map_page
+	[ -d $t/events/dma/$map ] || map=dma_map_phys
 	dev=$(basename "$(readlink -f "/sys/class/net/$NETIF/device")")
 	echo 0 >$t/tracing_on
 	echo >$t/trace
-	for ev in dma_map_page dma_sync_single_for_device; do
+	for ev in $map dma_sync_single_for_device; do
 		echo "device == \"$dev\"" >$t/events/dma/$ev/filter
 		echo 1 >$t/events/dma/$ev/enable
 	done
@@ -82,7 +85,7 @@ xdp_tx_dma() {
 		attached=0
 	fi
 	echo 0 >$t/tracing_on
-	for ev in dma_map_page dma_sync_single_for_device; do
+	for ev in $map dma_sync_single_for_device; do
 		echo 0 >$t/events/dma/$ev/enable
 		echo 0 >$t/events/dma/$ev/filter
 	done
@@ -92,7 +95,7 @@ xdp_tx_dma() {
 		return
 	fi
 	both=$(grep -c 'dir=BIDIRECTIONAL' $t/trace)
-	from=$(grep 'dma_map_page:' $t/trace | grep -c 'dir=FROM_DEVICE')
+	from=$(grep "$map:" $t/trace | grep -c 'dir=FROM_DEVICE')
 	read -r syncs bytes < <(grep 'dma_sync_single_for_device:' $t/trace |
 		grep 'dir=BIDIRECTIONAL' | sed -n 's/.* size=\([0-9]*\).*/\1/p' |
 		awk '{n++; b += $1} END {print n + 0, b + 0}')
