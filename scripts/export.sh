@@ -7,6 +7,10 @@ set -euo pipefail
 tree=${LINUX#"$ROOT"/} pdir=${PATCHES#"$ROOT"/}
 [ -d "$LINUX/.git" ] || die "no $tree: run 'make tree${BSFX:+ BASE=$BASE}' first"
 cd "$LINUX"
+# make lint walks the series with a detached HEAD: exporting then would
+# write the patches up to the one lint is checking and delete the rest
+git symbolic-ref -q HEAD >/dev/null ||
+	die "$tree is not on a branch (HEAD detached at $(git rev-parse --short HEAD): is make lint running?): export once it is back on its branch"
 [ -z "$(git status --porcelain --untracked-files=no)" ] ||
 	die "$tree has uncommitted changes: commit them first"
 n=$(git rev-list --count base..HEAD)

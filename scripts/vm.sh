@@ -1,6 +1,8 @@
 #!/bin/bash
 # Boot a guest: CONFIG=<name> [BASE=6.12|7.3] [SERIES=0] [DEBUG=1] [RUN='<cmd>'] [NIC=mana|virtio]
-# [TIMEOUT=s] [APPEND='kernel args'] [QEMU_EXTRA='qemu args'].
+# [TIMEOUT=s] [APPEND='kernel args'] [QEMU_EXTRA='qemu args'] [TCG_THREAD=single|multi]
+# (TCG_THREAD=single: one host thread for all vCPUs, to tell a multi-threaded
+# TCG artefact from a guest bug).
 # RUN runs as root in the kernel tree (9p); its output is printed and its exit
 # status is ours. Without RUN: an interactive shell.
 set -euo pipefail
@@ -99,10 +101,10 @@ append="rdinit=/init panic=-1 loglevel=5 ${APPEND:-}"
 if [ "$QEMU_ARCH" = x86_64 ]; then
 	args+=(-M q35 -L /usr/share/seabios -L /usr/share/qemu)
 	# TCG: this machine's /dev/kvm (a nested shim) cannot run QEMU 7.2 guests
-	args+=(-accel tcg -cpu max)
+	args+=(-accel "tcg${TCG_THREAD:+,thread=$TCG_THREAD}" -cpu max)
 	append="console=ttyS0 $append"
 else
-	args+=(-M virt,gic-version=3,its=on -cpu max,pauth-impdef=on -accel tcg)
+	args+=(-M virt,gic-version=3,its=on -cpu max,pauth-impdef=on -accel "tcg${TCG_THREAD:+,thread=$TCG_THREAD}")
 	append="console=ttyAMA0 $append"
 fi
 args+=(-append "$append" -qmp "unix:$QMPDIR/qmp.sock,server=on,wait=off")
