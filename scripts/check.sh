@@ -66,15 +66,18 @@ soak_stage() { # soak_stage BASE CONFIG...: the configs' short soaks at once
 		pids+=($!)
 	done
 	for cfg; do
-		wait "${pids[0]}" || rc=1
+		local st=0
+		wait "${pids[0]}" || st=$?
 		pids=("${pids[@]:1}")
 		echo "== soak: $cfg ($BUILD/soak/check-$cfg$sfx.out)"
 		tail -25 "$BUILD/soak/check-$cfg$sfx.out"
 		line=$(grep -E '^soak .* failures=[0-9]+$' "$BUILD/soak/check-$cfg$sfx.out" | tail -1)
-		if [[ $line == *" failures=0" ]]; then
+		# a PASS needs both: the soak's own verdict and soak.sh's exit status
+		# (which also fails a guest that exited badly after its report)
+		if ((st == 0)) && [[ $line == *" failures=0" ]]; then
 			echo "PASS soak-$cfg$sfx $line" >>"$R/soak$sfx.txt"
 		else
-			echo "FAIL soak-$cfg$sfx # ${line:-did not finish: $(tail -1 "$BUILD/soak/check-$cfg$sfx.out")} (replay: $again CONFIG=$cfg)" >>"$R/soak$sfx.txt"
+			echo "FAIL soak-$cfg$sfx # ${line:-did not finish}, exit $st: $(tail -1 "$BUILD/soak/check-$cfg$sfx.out") (replay: $again CONFIG=$cfg)" >>"$R/soak$sfx.txt"
 			rc=1
 		fi
 	done
