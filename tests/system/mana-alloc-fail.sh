@@ -178,6 +178,41 @@ else
 fi
 ip link set "$NETIF" mtu "$before" 2>/dev/null
 
+# A slab allocation failure in the request that stops the vPort's RX
+# (mana_cfg_vport_steering() allocates it) while an MTU change tears the
+# queues down: the teardown must still release the queues and the vPort,
+# whatever the change then reports. Before, the driver gave up there: the
+# change failed with ENOMEM, the vPort stayed configured, and every later
+# open or change failed with EBUSY ("vPort ... in use") until rmmod.
+before=$(mtu)
+new=$((before == 2000 ? 1800 : 2000))
+if [ ! -f $SLAB/require-start ]; then
+	skip disable_rx_teardown "no failslab with a stack trace filter"
+elif ! fail_slab_in mana_cfg_vport_steering; then
+	notok disable_rx_teardown "mana_cfg_vport_steering is not in /proc/kallsyms"
+else
+	log_mark
+	out=$(ip link set "$NETIF" mtu "$new" 2>&1)
+	left=$(cat $SLAB/times)
+	fail_slab_in off
+	warned=$(log_since_mark | grep -m1 -E 'WARNING:|BUG:')
+	if ((left != 0)); then
+		notok disable_rx_teardown "the change made no allocation in mana_cfg_vport_steering"
+	elif [ -n "$warned" ]; then
+		notok disable_rx_teardown "the kernel warned: $warned"
+	elif ! reaches; then
+		notok disable_rx_teardown "no traffic after the change (${out:-it succeeded}, MTU $(mtu))"
+	elif ! out=$(ip link set "$NETIF" mtu "$before" 2>&1 && ip link set "$NETIF" mtu "$new" 2>&1 &&
+		ip link set "$NETIF" down 2>&1 && ip link set "$NETIF" up 2>&1); then
+		notok disable_rx_teardown "the port cannot be reconfigured or opened once allocations work: $out"
+	elif ! reaches; then
+		notok disable_rx_teardown "no traffic after a down/up once allocations work"
+	else
+		ok disable_rx_teardown
+	fi
+fi
+ip link set "$NETIF" mtu "$before" 2>/dev/null
+
 # Unload: every page_pool of the port is gone, nothing in flight. The
 # port's pools are the ones with its ifindex before the unload: after it,
 # a pool still in flight has no ifindex, as has any pool of a netdev that
