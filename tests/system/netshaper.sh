@@ -397,6 +397,21 @@ t_mana_clamp() {
 	speed=$(mana_speed)
 	[ "$speed" = "$speed1" ] ||
 		bad="${bad:+$bad; }ethtool speed $speed after a refused bw-max 150mbit, $speed1 before it"
+	# 4.3 Tbit/s is a multiple of the step but 4.3e9 kbit/s does not fit 32
+	# bits: 7.3 truncated it in its conversion to Mbps and clamped the
+	# port to 5032 Mbps. The kernel must refuse it (whatever its words:
+	# the driver's or the host's) and keep the clamp in force.
+	run netshaper set dev "$NETIF" handle scope netdev bw-max 4300gbit
+	if ((st == 0)); then
+		bad="${bad:+$bad; }bw-max 4300gbit was accepted (ethtool speed $(mana_speed))"
+	elif grep -qE 'is not a rate|is too large' <<<"$err"; then
+		bad="${bad:+$bad; }the netshaper command refused bw-max 4300gbit itself, the kernel was not asked: $(oneline "$err")"
+	fi
+	kernel "$(shaper netdev) | .\"bw-max\" == 200000000" "$mi" ||
+		bad="${bad:+$bad; }after the refused 4300gbit: $why"
+	speed=$(mana_speed)
+	[ "$speed" = "$speed1" ] ||
+		bad="${bad:+$bad; }ethtool speed $speed after a refused bw-max 4300gbit, $speed1 before it"
 	if ! must_ok netshaper delete dev "$NETIF" handle scope netdev; then
 		bad="${bad:+$bad; }$why"
 	else
