@@ -147,13 +147,20 @@ fail_slab_in() { # fail_slab_in FUNCTION: its next slab allocation fails; off
 	echo 1 >$SLAB/interval
 	echo 100 >$SLAB/probability
 }
-before=$(mtu)
-new=$((before == 2000 ? 1800 : 2000))
-if [ ! -f $SLAB/require-start ]; then
-	skip xdp_mem_model "no failslab with a stack trace filter"
-elif ! fail_slab_in xdp_rxq_info_reg_mem_model; then
-	notok xdp_mem_model "xdp_rxq_info_reg_mem_model is not in /proc/kallsyms"
-else
+# mtu_change_failing NAME FUNCTION: an MTU change while the first slab
+# allocation of FUNCTION fails; sets before, new, out and rc. Returns 1
+# once NAME is reported (skipped, no allocation failed, a kernel warning).
+mtu_change_failing() {
+	local name=$1 func=$2 left warned
+	before=$(mtu)
+	new=$((before == 2000 ? 1800 : 2000))
+	if [ ! -f $SLAB/require-start ]; then
+		skip "$name" "no failslab with a stack trace filter"
+		return 1
+	elif ! fail_slab_in "$func"; then
+		notok "$name" "$func is not in /proc/kallsyms"
+		return 1
+	fi
 	log_mark
 	out=$(ip link set "$NETIF" mtu "$new" 2>&1)
 	rc=$?
@@ -161,10 +168,15 @@ else
 	fail_slab_in off
 	warned=$(log_since_mark | grep -m1 -E 'WARNING:|BUG:')
 	if ((left != 0)); then
-		notok xdp_mem_model "the change made no allocation in xdp_rxq_info_reg_mem_model"
+		notok "$name" "the change made no allocation in $func"
+		return 1
 	elif [ -n "$warned" ]; then
-		notok xdp_mem_model "the kernel warned: $warned"
-	elif ((rc == 0)); then
+		notok "$name" "the kernel warned: $warned"
+		return 1
+	fi
+}
+if mtu_change_failing xdp_mem_model xdp_rxq_info_reg_mem_model; then
+	if ((rc == 0)); then
 		notok xdp_mem_model "the MTU change succeeded with a queue that has no XDP memory model"
 	elif [ "$(mtu)" != "$before" ]; then
 		notok xdp_mem_model "MTU is $(mtu) after the refused change ($out), was $before"
@@ -184,23 +196,8 @@ ip link set "$NETIF" mtu "$before" 2>/dev/null
 # whatever the change then reports. Before, the driver gave up there: the
 # change failed with ENOMEM, the vPort stayed configured, and every later
 # open or change failed with EBUSY ("vPort ... in use") until rmmod.
-before=$(mtu)
-new=$((before == 2000 ? 1800 : 2000))
-if [ ! -f $SLAB/require-start ]; then
-	skip disable_rx_teardown "no failslab with a stack trace filter"
-elif ! fail_slab_in mana_cfg_vport_steering; then
-	notok disable_rx_teardown "mana_cfg_vport_steering is not in /proc/kallsyms"
-else
-	log_mark
-	out=$(ip link set "$NETIF" mtu "$new" 2>&1)
-	left=$(cat $SLAB/times)
-	fail_slab_in off
-	warned=$(log_since_mark | grep -m1 -E 'WARNING:|BUG:')
-	if ((left != 0)); then
-		notok disable_rx_teardown "the change made no allocation in mana_cfg_vport_steering"
-	elif [ -n "$warned" ]; then
-		notok disable_rx_teardown "the kernel warned: $warned"
-	elif ! reaches; then
+if mtu_change_failing disable_rx_teardown mana_cfg_vport_steering; then
+	if ! reaches; then
 		notok disable_rx_teardown "no traffic after the change (${out:-it succeeded}, MTU $(mtu))"
 	elif ! out=$(ip link set "$NETIF" mtu "$before" 2>&1 && ip link set "$NETIF" mtu "$new" 2>&1 &&
 		ip link set "$NETIF" down 2>&1 && ip link set "$NETIF" up 2>&1); then

@@ -368,6 +368,15 @@ t_group_1000_leaves() {
 # MANA: the clamp is the device's speed as ethtool reports it.
 mana_speed() { ethtool "$NETIF" 2>/dev/null | awk '/Speed:/ {print $2}'; }
 mana_unclamp() { netshaper delete dev "$NETIF" handle scope netdev 2>/dev/null; return 1; }
+# clamp_kept RATE: after a refused bw-max RATE, the 200 Mbit/s clamp t_mana_clamp
+# set is still the one the kernel holds and ethtool reports
+clamp_kept() {
+	kernel "$(shaper netdev) | .\"bw-max\" == 200000000" "$mi" ||
+		bad="${bad:+$bad; }after the refused $1: $why"
+	speed=$(mana_speed)
+	[ "$speed" = "$speed1" ] ||
+		bad="${bad:+$bad; }ethtool speed $speed after a refused bw-max $1, $speed1 before it"
+}
 t_mana_clamp() {
 	local drv speed0 speed1 speed mi bad=
 	drv=$(ethtool -i "$NETIF" 2>/dev/null | awk '/^driver:/ {print $2}')
@@ -392,11 +401,7 @@ t_mana_clamp() {
 	elif ! grep -qiE '100 ?Mbps' <<<"$err"; then
 		bad="${bad:+$bad; }the refusal of bw-max 150mbit does not name the 100 Mbps step: $(oneline "$err")"
 	fi
-	kernel "$(shaper netdev) | .\"bw-max\" == 200000000" "$mi" ||
-		bad="${bad:+$bad; }after the refused 150mbit: $why"
-	speed=$(mana_speed)
-	[ "$speed" = "$speed1" ] ||
-		bad="${bad:+$bad; }ethtool speed $speed after a refused bw-max 150mbit, $speed1 before it"
+	clamp_kept 150mbit
 	# 4.3 Tbit/s is a multiple of the step but 4.3e9 kbit/s does not fit 32
 	# bits: 7.3 truncated it in its conversion to Mbps and clamped the
 	# port to 5032 Mbps. The kernel must refuse it (whatever its words:
@@ -407,11 +412,7 @@ t_mana_clamp() {
 	elif grep -qE 'is not a rate|is too large' <<<"$err"; then
 		bad="${bad:+$bad; }the netshaper command refused bw-max 4300gbit itself, the kernel was not asked: $(oneline "$err")"
 	fi
-	kernel "$(shaper netdev) | .\"bw-max\" == 200000000" "$mi" ||
-		bad="${bad:+$bad; }after the refused 4300gbit: $why"
-	speed=$(mana_speed)
-	[ "$speed" = "$speed1" ] ||
-		bad="${bad:+$bad; }ethtool speed $speed after a refused bw-max 4300gbit, $speed1 before it"
+	clamp_kept 4300gbit
 	if ! must_ok netshaper delete dev "$NETIF" handle scope netdev; then
 		bad="${bad:+$bad; }$why"
 	else
