@@ -545,13 +545,16 @@ static void teardown(Machine *mc, Mana *m)
 /* ------------------------------------------------------------------ */
 /* Functional cases                                                    */
 
+static uint64_t stats_count(Machine *mc, int i, const char *head,
+                            const char *key);
+
 static void test_probe(void)
 {
     Machine *mc;
     Mana *m;
     uint8_t b[0x40];
     uint32_t eq;
-    uint64_t eq_mem;
+    uint64_t eq_mem, cqs, regions;
     Wq sq, rq;
 
     setup(NULL, &mc, &m);
@@ -567,12 +570,25 @@ static void test_probe(void)
     g_assert_cmphex(hwc_send(m, b, 0x2c), ==, 0);
     g_assert_cmphex(eqe_info(m, eq_mem, 0), ==, EQE_TEST_EVENT | 1u << 29);
     g_assert(qpci_msix_pending(m->dev, 1));
+    /*
+     * The objects the stats count: a WQ object is the queue and its CQ; a
+     * queue consumes the DMA region it is created on, a region no queue
+     * took stays until destroyed.
+     */
+    cqs = stats_count(mc, 0, "objects", "cq");
+    regions = stats_count(mc, 0, "objects", "regions");
     create_wq(m, GDMA_WQ_SQ, eq, &sq);
     create_wq(m, GDMA_WQ_RQ, eq, &rq);
+    g_assert_cmpuint(stats_count(mc, 0, "objects", "cq"), ==, cqs + 2);
+    g_assert_cmpuint(stats_count(mc, 0, "objects", "regions"), ==, regions);
+    new_region(m, PAGE, NULL);
+    g_assert_cmpuint(stats_count(mc, 0, "objects", "regions"), ==,
+                     regions + 1);
     req_hdr(m, b, MANA_DESTROY_WQ_OBJ, 0x38);
     stq_le_p(b + 0x30, sq.obj);
     g_assert_cmphex(hwc_send(m, b, 0x38), ==, 0);
     g_assert_cmphex(hwc_send(m, b, 0x38), ==, 1);   /* gone */
+    g_assert_cmpuint(stats_count(mc, 0, "objects", "cq"), ==, cqs + 1);
     req_hdr(m, b, GDMA_DISABLE_QUEUE, 0x30);
     stl_le_p(b + 0x28, 4);
     stl_le_p(b + 0x2c, eq);

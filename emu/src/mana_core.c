@@ -346,6 +346,28 @@ void mana_core_bar0_write(ManaCore *c, hwaddr addr, uint64_t val,
 /* ------------------------------------------------------------------ */
 /* Statistics                                                          */
 
+/* The CQs the guest created (the HWC's is not one of them) */
+static int mana_count_cqs(ManaCore *c)
+{
+    int i, n = 0;
+
+    for (i = 0; i < MANA_MAX_CQS; i++) {
+        n += c->cqs[i].valid && !(c->hwc_active && i == c->hwc_cq);
+    }
+    return n;
+}
+
+/* The DMA regions the guest created, the HWC's included */
+static int mana_count_regions(ManaCore *c)
+{
+    int i, n = 0;
+
+    for (i = 0; i < MANA_MAX_REGIONS; i++) {
+        n += c->regions[i].valid;
+    }
+    return n;
+}
+
 char *mana_core_stats(ManaCore *c)
 {
     GString *s = g_string_new(NULL);
@@ -390,6 +412,8 @@ char *mana_core_stats(ManaCore *c)
                            g->tx_err_inval_vport_offset, g->tx_err_hdr,
                            g->tx_err_gdma);
     g_string_append_printf(s, "dma: errors %" PRIu64 "\n", g->dma_errors);
+    g_string_append_printf(s, "objects: cq %d regions %d\n",
+                           mana_count_cqs(c), mana_count_regions(c));
     g_string_append_printf(s, "rxgen: %s size %u flows %u frames %" PRIu64
                            " bytes %" PRIu64 "\n",
                            c->gen.running ? "on" : "off", c->gen.size,
