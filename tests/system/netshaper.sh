@@ -402,17 +402,17 @@ t_mana_clamp() {
 		bad="${bad:+$bad; }the refusal of bw-max 150mbit does not name the 100 Mbps step: $(oneline "$err")"
 	fi
 	clamp_kept 150mbit
-	# 4.3 Tbit/s is a multiple of the step but 4.3e9 kbit/s does not fit 32
-	# bits: 7.3 truncated it in its conversion to Mbps and clamped the
-	# port to 5032 Mbps. The kernel must refuse it (whatever its words:
-	# the driver's or the host's) and keep the clamp in force.
-	run netshaper set dev "$NETIF" handle scope netdev bw-max 4300gbit
+	# 223338400 Mbit/s is a multiple of the step whose kbit/s do not fit
+	# 32 bits: 7.3 truncated them on the way to Mbit/s and asked the host
+	# for a 100 Mbit/s clamp, which it took. The kernel must refuse the
+	# rate (in the driver's words or the host's), keeping the clamp in force.
+	run netshaper set dev "$NETIF" handle scope netdev bw-max 223338400mbit
 	if ((st == 0)); then
-		bad="${bad:+$bad; }bw-max 4300gbit was accepted (ethtool speed $(mana_speed))"
+		bad="${bad:+$bad; }bw-max 223338400mbit was accepted (ethtool speed $(mana_speed))"
 	elif grep -qE 'is not a rate|is too large' <<<"$err"; then
-		bad="${bad:+$bad; }the netshaper command refused bw-max 4300gbit itself, the kernel was not asked: $(oneline "$err")"
+		bad="${bad:+$bad; }the netshaper command refused bw-max 223338400mbit itself, the kernel was not asked: $(oneline "$err")"
 	fi
-	clamp_kept 4300gbit
+	clamp_kept 223338400mbit
 	if ! must_ok netshaper delete dev "$NETIF" handle scope netdev; then
 		bad="${bad:+$bad; }$why"
 	else
