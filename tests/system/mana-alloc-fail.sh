@@ -210,6 +210,61 @@ if mtu_change_failing disable_rx_teardown mana_cfg_vport_steering; then
 fi
 ip link set "$NETIF" mtu "$before" 2>/dev/null
 
+# A ring larger than the memory left: with tmpfs holding all but ~96 MiB,
+# the largest RX and TX rings at MTU 9000 need more than that. The change
+# must be refused (ENOMEM) and the old ring keep working, without the OOM
+# killer: before, the series allocated the new ring's buffers with plain
+# GFP_KERNEL and a user's ethtool -G killed processes (found by the soak
+# on a 64K-page debug guest). A sentinel process more killable than any
+# other (oom_score_adj 1000) tells whether the OOM killer ran.
+before_rx=$(rx_ring) before_mtu=$(mtu)
+before_tx=$(ethtool -g "$NETIF" | awk '/^TX:/ {v = $2} END {print v}')
+max_rx=$(ethtool -g "$NETIF" | awk '/^RX:/ {print $2; exit}')
+max_tx=$(ethtool -g "$NETIF" | awk '/^TX:/ {print $2; exit}')
+# a tmpfs of its own: /dev/shm may hold half the memory only
+fillfs=$(mktemp -d)
+fill=$fillfs/fill
+if ! mount -t tmpfs -o size=100% none "$fillfs"; then
+	notok ring_beyond_memory "cannot mount a tmpfs to fill"
+elif ! ip link set "$NETIF" mtu 9000; then
+	notok ring_beyond_memory "cannot set MTU 9000"
+else
+	avail=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+	sleep 600 &
+	sentinel=$!
+	echo 1000 >"/proc/$sentinel/oom_score_adj"
+	echo -1000 >/proc/self/oom_score_adj
+	log_mark
+	# fill in 1 MiB blocks up to what is available less 96 MiB
+	dd if=/dev/zero of="$fill" bs=1M count=$(((avail / 1024) - 96)) status=none 2>/dev/null
+	out=$(ethtool -G "$NETIF" rx "$max_rx" tx "$max_tx" 2>&1)
+	rc=$?
+	rm -f "$fill"
+	oom=$(log_since_mark | grep -m1 -E 'invoked oom-killer|Out of memory')
+	if [ -n "$oom" ]; then
+		notok ring_beyond_memory "the ring change ran the OOM killer: $oom"
+	elif ! kill -0 "$sentinel" 2>/dev/null; then
+		notok ring_beyond_memory "the sentinel process was killed"
+	elif ((rc == 0)); then
+		# enough memory after all (the change took less than measured):
+		# nothing shown either way
+		skip ring_beyond_memory "rx $max_rx tx $max_tx at MTU 9000 fit in the memory left"
+	elif ! grep -qiE -- "$NOMEM" <<<"$out"; then
+		notok ring_beyond_memory "refused without saying memory ran out: $out"
+	elif [ "$(rx_ring)" != "$before_rx" ] || ! reaches; then
+		notok ring_beyond_memory "after the refusal: RX ring $(rx_ring) (was $before_rx), or no traffic"
+	else
+		ok ring_beyond_memory
+	fi
+	kill "$sentinel" 2>/dev/null
+	echo 0 >/proc/self/oom_score_adj
+fi
+rm -f "$fill"
+umount "$fillfs" 2>/dev/null
+rmdir "$fillfs"
+ethtool -G "$NETIF" rx "$before_rx" tx "$before_tx" 2>/dev/null
+ip link set "$NETIF" mtu "$before_mtu" 2>/dev/null
+
 # Unload: every page_pool of the port is gone, nothing in flight. The
 # port's pools are the ones with its ifindex before the unload: after it,
 # a pool still in flight has no ifindex, as has any pool of a netdev that
