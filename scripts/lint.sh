@@ -345,7 +345,7 @@ done)
 ((LINT_BUILD)) || ccpaths=()
 # The canary: a file outside the tree with a NULL check before kfree(),
 # which coccinelle's ifnullfree rule reports. If it is not reported, the
-# way this script calls coccicheck sees nothing (v2 once ran spatch on the
+# way this script calls coccicheck sees nothing (it once ran spatch on the
 # build directory, where there are no sources, and always counted 0).
 cc_canary=$LDIR/cocci-canary cc_canary_fail=
 if ((${#ccpaths[@]})); then
