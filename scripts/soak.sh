@@ -14,6 +14,11 @@
 # SERIES, LINUX_TREE  as for make vm (the base kernel, another worktree)
 # SOAK_SETTLE  seconds the port has to pass traffic once the faults are
 #          cleared (default 30)
+# SOAK_SLOW    every command's time limit (120 s for most) and the settle
+#          time are multiplied by it (default 3 on a debug kernel, which
+#          runs several times slower under TCG, else 1): a hang still fails
+#          the soak, and the debug kernel's hung-task detector (120 s) logs
+#          a task blocked that long whatever the limit
 # SOAK_STEPS   stop after that many steps (default 0: MINUTES decides), to
 #          replay a run up to the step that failed
 # The guest's output goes to build/soak/<guest>-seed<SEED>.log; the exit
@@ -29,6 +34,8 @@ MINUTES=${MINUTES:-10}
 [[ $MINUTES =~ ^[0-9]+([.][0-9]+)?$ ]] || die "MINUTES must be a number, not '$MINUTES'"
 [[ ${SOAK_STEPS:-0} =~ ^[0-9]+$ ]] || die "SOAK_STEPS must be a number, not '$SOAK_STEPS'"
 [[ ${SOAK_SETTLE:-30} =~ ^[0-9]+$ ]] || die "SOAK_SETTLE must be a number, not '$SOAK_SETTLE'"
+SOAK_SLOW=${SOAK_SLOW:-$([ "$DEBUG" = 1 ] && echo 3 || echo 1)}
+[[ $SOAK_SLOW =~ ^[1-9][0-9]*$ ]] || die "SOAK_SLOW must be a whole number of at least 1, not '$SOAK_SLOW'"
 config_env "$CONFIG"
 name=$CONFIG$BSFX
 [ "$DEBUG" = 1 ] && name=$name-debug
@@ -45,7 +52,7 @@ export CONFIG DEBUG
 # what the guest needs, in sight rather than in the guest's log
 guest_build "$CONFIG"
 rc=0
-RUN="python3 /harness/run/tests/soak/soak.py --seed $SEED --minutes $MINUTES --config $name --settle ${SOAK_SETTLE:-30} --steps ${SOAK_STEPS:-0}" \
+RUN="python3 /harness/run/tests/soak/soak.py --seed $SEED --minutes $MINUTES --config $name --settle ${SOAK_SETTLE:-30} --slow $SOAK_SLOW --steps ${SOAK_STEPS:-0}" \
 	NIC=mana TIMEOUT=$timeout run_step "soak: the $name guest runs the schedule" "$log" \
 	"$ROOT/scripts/vm.sh" || rc=$?
 # the report: from its heading to the end

@@ -3,7 +3,7 @@
 """In the guest: a seeded, replayable fault and reconfiguration campaign on
 the MANA port ($NETIF, found by its MAC), run by scripts/soak.sh (make soak).
 
-usage: soak.py --seed N [--minutes M] [--steps N] [--config NAME] [--settle S]
+usage: soak.py --seed N [--minutes M] [--steps N] [--config NAME] [--settle S] [--slow N]
        soak.py --seed N --dry-run N     print the first N steps and exit
 
 The schedule is drawn from random.Random(seed) alone (never from what the
@@ -479,7 +479,7 @@ class Soak:
         r = call(cmd, timeout)
         if r is None:
             self.hangs += 1
-            self.fail(f"hung: '{' '.join(cmd)}' did not finish in {timeout} s")
+            self.fail(f"hung: '{' '.join(cmd)}' did not finish in {timeout * SLOW} s")
             return False
         self.hangs = 0
         rc, out = r
@@ -926,10 +926,10 @@ class Soak:
                 self.expected("TCP transfer under a path MTU below 576 cut short")
             else:
                 self.fail(f"TCP {t.dir} transfer started at step {t.step}: {why}")
-        self.reap(max(180, settle))
+        self.reap(max(180 * SLOW, settle))
         if self.netif:
             self.op_tcp({"dir": p["probe"], "bytes": 256 << 10})
-            self.reap(max(180, settle))
+            self.reap(max(180 * SLOW, settle))
 
     def diagnose(self):
         """What the port and the device say, for a failure's record."""
@@ -1012,6 +1012,13 @@ class Soak:
                 self.log(f"soak: kmemleak: {n} unreferenced objects from boot, none from "
                          "mana (cleared: not this run's)")
             kmemleak("clear")
+        # a task blocked longer than a command may take is a hang: the
+        # hung-task detector (a debug kernel) logs it, which is a failure
+        hung = "/proc/sys/kernel/hung_task_timeout_secs"
+        if os.path.exists(hung):
+            with open(hung, "w", encoding="ascii") as f:
+                f.write(str(120 * SLOW))
+            self.log(f"soak: a task blocked {120 * SLOW} s in the kernel is logged (hung-task detector)")
         self.faults_off()
         self.flood_off()
         self.nsim_start()
@@ -1263,10 +1270,16 @@ class Soak:
 
 # ------------------------------------------------------------------ #
 
+# how much slower than a normal kernel the guest's kernel runs: every
+# command's time limit is multiplied by it (--slow)
+SLOW = 1
+
+
 def call(cmd, timeout, split=False):
     """(status, output) of CMD, or None when it did not end in TIMEOUT
-    seconds (it is killed, and not waited for: a task stuck in the kernel
-    cannot be). split: the output as (stdout, stderr)."""
+    seconds times SLOW (it is killed, and not waited for: a task stuck in
+    the kernel cannot be). split: the output as (stdout, stderr)."""
+    timeout *= SLOW
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          start_new_session=True)
     try:
@@ -1385,7 +1398,12 @@ def main():
                     help="seconds the port has to pass traffic once the faults are cleared")
     ap.add_argument("--dry-run", type=int, default=0, metavar="N",
                     help="print the first N steps of the schedule and exit")
+    ap.add_argument("--slow", type=int, default=1, metavar="N",
+                    help="multiply every command's time limit by N (a debug kernel)")
     args = ap.parse_args()
+    global SLOW
+    SLOW = max(1, args.slow)
+    args.settle *= SLOW
     if args.dry_run:
         sched = Schedule(args.seed)
         for _ in range(args.dry_run):
