@@ -6,6 +6,13 @@ share; this agent runs it on QEMU's QMP socket and writes the reply (QMP's
 "return" or "error" object) into <reqdir>/<name>.resp. It exits when QEMU
 closes the socket.
 
+A request may carry "harness-then": {"after-s": N, "execute": ...,
+"arguments": ...}: once the command has run, the agent runs that second
+command N seconds later by the host's clock, whatever the guest does
+meanwhile (a guest starved by an RX flood cannot stop the flood in time; the
+host can). The latest setting wins: a later qom-set of the same property
+drops a pending follow-up on it.
+
 usage: hostagent.py <qmp-socket> <reqdir>
 """
 import json
@@ -46,8 +53,32 @@ class Qmp:
         return self._read()
 
 
+def target(cmd):
+    """The (path, property) a qom-set sets, else None."""
+    args = cmd.get("arguments")
+    if cmd.get("execute") != "qom-set" or not isinstance(args, dict):
+        return None
+    return (args.get("path"), args.get("property"))
+
+
+def follow_up(then):
+    """(deadline, command) of a request's "harness-then", or raise."""
+    if not isinstance(then, dict) or "execute" not in then:
+        raise ValueError("harness-then: not a QMP command object")
+    after = then.get("after-s")
+    if not isinstance(after, (int, float)) or not 0 <= after <= 3600:
+        raise ValueError("harness-then: after-s must be 0..3600 seconds")
+    return time.monotonic() + after, {k: v for k, v in then.items()
+                                      if k in ("execute", "arguments")}
+
+
 def serve(qmp, reqdir):
+    pending = {}  # target -> (deadline, command): the requests' follow-ups
     while True:
+        for key, (deadline, cmd) in list(pending.items()):
+            if time.monotonic() >= deadline:
+                del pending[key]
+                qmp.execute(cmd)
         try:
             names = sorted(n for n in os.listdir(reqdir) if n.endswith(".req"))
         except FileNotFoundError:
@@ -59,7 +90,12 @@ def serve(qmp, reqdir):
                     cmd = json.load(f)
                 if not isinstance(cmd, dict) or "execute" not in cmd:
                     raise ValueError("not a QMP command object")
+                then = cmd.pop("harness-then", None)
+                later = follow_up(then) if then is not None else None
+                pending.pop(target(cmd), None)
                 reply = qmp.execute(cmd)
+                if later and "error" not in reply:
+                    pending[target(later[1])] = later
             except (ValueError, OSError) as e:
                 reply = {"error": {"class": "HarnessError", "desc": str(e)}}
             base = path[: -len(".req")]

@@ -28,13 +28,18 @@ class HostError(Exception):
     pass
 
 
-def qmp(execute, timeout=30, **arguments):
-    """Run one QMP command; return its "return" value or raise HostError."""
+def qmp(execute, timeout=30, then=None, **arguments):
+    """Run one QMP command; return its "return" value or raise HostError.
+    THEN: (seconds, execute, arguments) of a command the host runs that
+    many seconds later by its own clock (scripts/hostagent.py)."""
     if not os.path.isdir(REQDIR):
         raise HostError(f"no host channel ({REQDIR} missing): not a harness guest?")
     cmd = {"execute": execute}
     if arguments:
         cmd["arguments"] = arguments
+    if then:
+        after, t_exec, t_args = then
+        cmd["harness-then"] = {"after-s": after, "execute": t_exec, "arguments": t_args}
     base = os.path.join(REQDIR, f"{os.getpid()}-{next(_seq)}")
     with open(base + ".new", "w", encoding="utf-8") as f:
         json.dump(cmd, f)
@@ -56,8 +61,13 @@ def qom_get(prop, path=NIC):
     return qmp("qom-get", path=path, property=prop)
 
 
-def qom_set(prop, value, path=NIC):
-    return qmp("qom-set", path=path, property=prop, value=value)
+def qom_set(prop, value, path=NIC, then=None):
+    """Set PROP; THEN: (seconds, value) to set it to that many host seconds
+    later, whatever the guest does meanwhile (unless PROP is set again
+    before)."""
+    if then:
+        then = (then[0], "qom-set", {"path": path, "property": prop, "value": then[1]})
+    return qmp("qom-set", path=path, property=prop, value=value, then=then)
 
 
 def stats(path=NIC):

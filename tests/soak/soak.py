@@ -501,9 +501,9 @@ class Soak:
             why = name or "no errno in its output"
             self.fail(f"unexpected error ({why}): '{what}': {oneline(out)}")
 
-    def hostset(self, prop, value):
+    def hostset(self, prop, value, then=None):
         try:
-            self.host.qom_set(prop, value)
+            self.host.qom_set(prop, value, then=then)
             return True
         except self.host.HostError as e:
             self.fail(f"host channel: qom-set {prop} {value}: {e}")
@@ -570,11 +570,17 @@ class Soak:
     # -------------------------------------------------------------- #
     # operations
 
+    # A flood lasts its steps, and at most this many host seconds per step:
+    # the host stops it then (scripts/hostagent.py), because a guest whose
+    # CPUs the flood takes (a debug kernel under TCG: minutes per step) may
+    # not get to stop it itself. A normal kernel's steps take a second or two.
+    FLOOD_HOST_S = 15
+
     def op_flood(self, p):
         ip = int.from_bytes(socket.inet_aton(self.local), "big")
         ok = (self.hostset("rxgen", False) and self.hostset("rxgen-size", p["size"]) and
               self.hostset("rxgen-flows", p["flows"]) and self.hostset("rxgen-dst-ip", ip) and
-              self.hostset("rxgen", True))
+              self.hostset("rxgen", True, then=(self.FLOOD_HOST_S * p["steps"], False)))
         if ok:
             self.flood_left = p["steps"] + 1
 
