@@ -1224,6 +1224,47 @@ static void test_rq_full(void)
 }
 
 /*
+ * A system reset (the device's Resettable phases): every object, the
+ * clamp and the RQ-full wait are gone; the frame QEMU held for the full
+ * RQ is offered again when the reset ends and dropped (vport disabled);
+ * the function comes up again from scratch.
+ */
+static void test_reset(void)
+{
+    g_autofree char *rx = NULL, *rx2 = NULL, *obj = NULL, *hwc = NULL;
+    g_autofree char *link = NULL;
+    Pair p;
+    int i;
+
+    pair_open(&p, "", "", 1);
+    qom_set_u32(p.mc, "/machine/peripheral/mana1", "clamp-mbps", 1000, true);
+    pair_send(&p, 100);                 /* mana1's RQ has no buffer */
+    rx = stats_line(p.mc, 1, "rx");
+    g_assert(strstr(rx, " queued 1 "));
+    g_assert(!strstr(rx, " waiting-rq -1"));
+
+    qtest_qmp_assert_success(p.mc->qts, "{ 'execute': 'system_reset' }");
+    qtest_qmp_eventwait(p.mc->qts, "RESET");
+
+    rx2 = stats_line(p.mc, 1, "rx");
+    g_assert(strstr(rx2, " queued 0 "));
+    g_assert(strstr(rx2, " vport-off 1 "));     /* the held frame, dropped */
+    g_assert(strstr(rx2, " waiting-rq -1"));
+    obj = stats_line(p.mc, 1, "objects");
+    g_assert_cmpstr(obj, ==, "cq 0 regions 0");
+    hwc = qom_get_str(p.mc, "/machine/peripheral/mana1", "stats");
+    g_assert(g_str_has_prefix(hwc, "hwc: down "));
+    link = stats_line(p.mc, 1, "link");
+    g_assert(strstr(link, " clamp off 0 Mbps"));
+    for (i = 0; i < 2; i++) {
+        mana_close(p.m[i]);
+        p.m[i] = mana_open(p.mc, 4 + i);     /* BARs and MSI-X again */
+        hwc_up(p.m[i]);                     /* SMC dword 7 is 0 again */
+    }
+    pair_close(&p);
+}
+
+/*
  * The clamp paces TSO segments, not descriptors: at 100 Mbit/s a 60-segment
  * TSO WQE (about 63 KB on the wire) takes about 5 ms at the clamp's rate,
  * and its completion comes after its last segment.
@@ -1676,6 +1717,7 @@ int main(int argc, char **argv)
     qtest_add_func("mana/rx-mtu", test_rx_mtu);
     qtest_add_func("mana/rxgen-mtu", test_rxgen_mtu);
     qtest_add_func("mana/rq-full", test_rq_full);
+    qtest_add_func("mana/reset", test_reset);
     qtest_add_func("mana/tso-pacing", test_tso_pacing);
     qtest_add_func("mana/rx-classify", test_rx_classify);
     qtest_add_func("mana/rxgen-rate", test_rxgen_rate);
