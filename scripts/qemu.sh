@@ -47,8 +47,8 @@ if [ "$(cat "$Q/meson/.pin" 2>/dev/null)" != "$MESON_PIN" ]; then
 			dpkg-deb -x "$Q"/meson-deb/meson_*.deb "$Q/meson" && echo "$MESON_PIN" >"$Q/meson/.pin"
 	}
 	mkdir -p "$Q"
-	run_step "qemu: downloading meson $MESON_PIN" "$Q/source.log" getmeson ||
-		die "cannot get meson $MESON_PIN from $SUITE: see build/qemu/source.log"
+	run_step "qemu: downloading meson $MESON_PIN" "$Q/meson.log" getmeson ||
+		die "cannot get meson $MESON_PIN from $SUITE: see build/qemu/meson.log"
 fi
 # QEMU's configure looks for meson in its venv (system site packages) and
 # the python path; ninja re-runs meson, so keep it on the path for both.
