@@ -17,9 +17,9 @@
 #include "qemu/timer.h"
 #include "hw/pci/pci_device.h"
 #include "net/net.h"
+#include "mana_regs.h"
 
 struct NetRxPkt;
-#include "mana_regs.h"
 
 /* Device limits */
 #define MANA_MAX_QUEUES             64
