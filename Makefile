@@ -14,7 +14,7 @@ help:
 	@echo "make export               build/linux base..HEAD -> series/"
 	@echo "make kernel CONFIG=<name> [DEBUG=1] [SERIES=0]   configs: x86_64 arm64-4k arm64-16k arm64-64k"
 	@echo "make emu-export           emu/patches/ regenerated with git format-patch, signed with your git identity"
-	@echo "make qemu                 QEMU 7.2 (x86_64 + aarch64) with the MANA model from emu/"
+	@echo "make qemu                 QEMU 10.2 (x86_64 + aarch64) with the MANA model from emu/"
 	@echo "make qtest                the MANA model's qtest (x86_64 + aarch64); MANA_FUZZ_SECONDS=N for the randomized case"
 	@echo "make rootfs ARCH=x86_64|arm64"
 	@echo "make iproute2 [ARCH=x86_64|arm64]   Debian iproute2 + iproute2/patches: the netshaper command for the guests"

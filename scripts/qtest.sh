@@ -14,12 +14,14 @@ OBJ=$Q/build
 export MANA_FUZZ_SECONDS=${MANA_FUZZ_SECONDS:-5}
 
 step "qtest: QEMU with the MANA model"
-nice -n 10 "$ROOT/scripts/qemu.sh"
+nice -n 19 "$ROOT/scripts/qemu.sh"
+# ninja may run meson again: the meson scripts/qemu.sh unpacked
+export PYTHONPATH=$Q/meson/usr/lib/python3/dist-packages${PYTHONPATH:+:$PYTHONPATH}
 
 step "qtest: building tests/qtest/mana-test"
 cmp -s "$ROOT/emu/qtest/mana-test.c" "$Q/src/tests/qtest/mana-test.c" ||
 	cp "$ROOT/emu/qtest/mana-test.c" "$Q/src/tests/qtest/mana-test.c"
-nice -n 10 ninja -C "$OBJ" tests/qtest/mana-test >"$Q/qtest-build.log" 2>&1 ||
+nice -n 19 ninja -C "$OBJ" -j"${QEMU_JOBS:-2}" tests/qtest/mana-test >"$Q/qtest-build.log" 2>&1 ||
 	{ grep -E 'error' "$Q/qtest-build.log" | head -20 >&2
 	  die "building mana-test failed: see build/qemu/qtest-build.log (is emu/patches/0002 applied? run make qemu)"; }
 

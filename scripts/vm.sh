@@ -79,15 +79,16 @@ args=(-m 2048 -smp 2 -nodefaults -display none -no-reboot
 	"${nicdev[@]}")
 # The harness's virtio devices (the peer NIC and the 9p shares that carry
 # the kernel tree and this run) each sit behind a PCIe root port, where
-# virtio-pci has a PM capability, and report No_Soft_Reset
-# (emu/patches/0003): a guest suspend (tests/system/mana-clamp-state.sh)
-# then leaves them running instead of resetting them, which virtio-9p
-# could not survive. The NIC under test stays on the root bus.
+# virtio-pci has a PM capability, and report No_Soft_Reset (QEMU's
+# x-pcie-pm-no-soft-reset, upstream since 9.1): a guest suspend
+# (tests/system/mana-clamp-state.sh) then leaves them running instead of
+# resetting them, which virtio-9p could not survive. The NIC under test
+# has a root port of its own too.
 vport=0
 virtio_dev() { # <device,props>: the device on a root port of its own
 	vport=$((vport + 1))
 	args+=(-device "pcie-root-port,id=vport$vport,chassis=$vport"
-		-device "$1,bus=vport$vport,pm-no-soft-reset=on")
+		-device "$1,bus=vport$vport,x-pcie-pm-no-soft-reset=on")
 }
 virtio_dev "virtio-net-pci,netdev=hub1,mac=$REMOTE_MAC,romfile="
 share() { # <tag> <path> [readonly]
@@ -100,7 +101,7 @@ share run "$RUNDIR"
 append="rdinit=/init panic=-1 loglevel=5 ${APPEND:-}"
 if [ "$QEMU_ARCH" = x86_64 ]; then
 	args+=(-M q35 -L /usr/share/seabios -L /usr/share/qemu)
-	# TCG: this machine's /dev/kvm (a nested shim) cannot run QEMU 7.2 guests
+	# TCG: this machine's /dev/kvm (a nested shim) cannot run QEMU guests
 	args+=(-accel "tcg${TCG_THREAD:+,thread=$TCG_THREAD}" -cpu max)
 	append="console=ttyS0 $append"
 else

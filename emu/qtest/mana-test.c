@@ -14,8 +14,8 @@
 #include "qemu/bswap.h"
 #include "qemu/cutils.h"
 #include "libqtest.h"
-#include "qapi/qmp/qdict.h"
-#include "qapi/qmp/qstring.h"
+#include "qobject/qdict.h"
+#include "qobject/qstring.h"
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
 #include "libqos/generic-pcihost.h"
@@ -966,7 +966,8 @@ static void test_rate_window(void)
     g_autofree char *s = NULL;
 
     setup(NULL, &mc, &m);
-    qtest_clock_step(mc->qts, (1ll << 32) - qtest_clock_step(mc->qts, 0));
+    /* (QEMU 10.2's clock_step refuses a 0 ns step: step 1 ns to read it) */
+    qtest_clock_step(mc->qts, (1ll << 32) - qtest_clock_step(mc->qts, 1));
     s = qom_get_str(mc, "/machine/peripheral/mana0", "stats");
     g_assert(strstr(s, "tx-rate 0 bps"));
     teardown(mc, m);
@@ -1223,6 +1224,47 @@ static void test_rq_full(void)
 }
 
 /*
+ * A system reset (the device's Resettable phases): every object, the
+ * clamp and the RQ-full wait are gone; the frame QEMU held for the full
+ * RQ is offered again when the reset ends and dropped (vport disabled);
+ * the function comes up again from scratch.
+ */
+static void test_reset(void)
+{
+    g_autofree char *rx = NULL, *rx2 = NULL, *obj = NULL, *hwc = NULL;
+    g_autofree char *link = NULL;
+    Pair p;
+    int i;
+
+    pair_open(&p, "", "", 1);
+    qom_set_u32(p.mc, "/machine/peripheral/mana1", "clamp-mbps", 1000, true);
+    pair_send(&p, 100);                 /* mana1's RQ has no buffer */
+    rx = stats_line(p.mc, 1, "rx");
+    g_assert(strstr(rx, " queued 1 "));
+    g_assert(!strstr(rx, " waiting-rq -1"));
+
+    qtest_qmp_assert_success(p.mc->qts, "{ 'execute': 'system_reset' }");
+    qtest_qmp_eventwait(p.mc->qts, "RESET");
+
+    rx2 = stats_line(p.mc, 1, "rx");
+    g_assert(strstr(rx2, " queued 0 "));
+    g_assert(strstr(rx2, " vport-off 1 "));     /* the held frame, dropped */
+    g_assert(strstr(rx2, " waiting-rq -1"));
+    obj = stats_line(p.mc, 1, "objects");
+    g_assert_cmpstr(obj, ==, "cq 0 regions 0");
+    hwc = qom_get_str(p.mc, "/machine/peripheral/mana1", "stats");
+    g_assert(g_str_has_prefix(hwc, "hwc: down "));
+    link = stats_line(p.mc, 1, "link");
+    g_assert(strstr(link, " clamp off 0 Mbps"));
+    for (i = 0; i < 2; i++) {
+        mana_close(p.m[i]);
+        p.m[i] = mana_open(p.mc, 4 + i);     /* BARs and MSI-X again */
+        hwc_up(p.m[i]);                     /* SMC dword 7 is 0 again */
+    }
+    pair_close(&p);
+}
+
+/*
  * The clamp paces TSO segments, not descriptors: at 100 Mbit/s a 60-segment
  * TSO WQE (about 63 KB on the wire) takes about 5 ms at the clamp's rate,
  * and its completion comes after its last segment.
@@ -1288,6 +1330,150 @@ static uint16_t csum(const uint8_t *p, size_t len, uint32_t sum)
         sum = (sum & 0xffff) + (sum >> 16);
     }
     return ~sum & 0xffff;
+}
+
+/*
+ * RX classification: the RSS hash, its NDIS type and the checksum bits of
+ * the RX CQE, checked against Microsoft's published RSS verification
+ * vectors (key below; IPv4 66.9.149.187:2794 -> 161.142.100.80:1766,
+ * IPv6 3ffe:2501:200:1fff::7:2794 -> 3ffe:2501:200:3::1:1766).
+ */
+static const uint8_t rss_test_key[40] = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2,
+    0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0,
+    0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
+    0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c,
+    0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+#define RXC_V6          1       /* IPv6 instead of IPv4 */
+#define RXC_VLAN        2       /* an 802.1Q tag */
+#define RXC_BAD_IP      4       /* a wrong IPv4 header checksum */
+#define RXC_BAD_L4      8       /* a wrong TCP/UDP checksum */
+#define RXC_NO_UDPSUM   16      /* UDP checksum 0 */
+#define RXC_FRAG        32      /* IPv4 MF set */
+
+/* A TCP or UDP frame to mana1 with 40 payload bytes; its length. */
+static size_t rxc_frame(uint8_t *f, uint8_t proto, int how)
+{
+    static const uint8_t s6[16] = { 0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00,
+                                    0x1f, 0xff, [15] = 7 };
+    static const uint8_t d6[16] = { 0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00,
+                                    0x00, 0x03, [15] = 1 };
+    size_t l3 = 14, l4, l4len = (proto == 6 ? 20 : 8) + 40, i;
+    uint32_t ph;
+
+    memset(f, 0, 128);
+    memcpy(f, "\x52\x54\x00\x4d\x41\x02", 6);
+    f[11] = 0x01;
+    if (how & RXC_VLAN) {
+        stw_be_p(f + 12, 0x8100);
+        stw_be_p(f + 14, 5);
+        l3 += 4;
+    }
+    stw_be_p(f + l3 - 2, how & RXC_V6 ? 0x86dd : 0x0800);
+    if (how & RXC_V6) {
+        f[l3] = 0x60;
+        stw_be_p(f + l3 + 4, l4len);
+        f[l3 + 6] = proto;
+        f[l3 + 7] = 64;
+        memcpy(f + l3 + 8, s6, 16);
+        memcpy(f + l3 + 24, d6, 16);
+        l4 = l3 + 40;
+        ph = (uint16_t)~csum(f + l3 + 8, 32, 0);
+    } else {
+        f[l3] = 0x45;
+        stw_be_p(f + l3 + 2, 20 + l4len);
+        if (how & RXC_FRAG) {
+            stw_be_p(f + l3 + 6, 0x2000);
+        }
+        f[l3 + 8] = 64;
+        f[l3 + 9] = proto;
+        stl_be_p(f + l3 + 12, 0x420995bb);      /* 66.9.149.187 */
+        stl_be_p(f + l3 + 16, 0xa18e6450);      /* 161.142.100.80 */
+        stw_be_p(f + l3 + 10, csum(f + l3, 20, 0) ^
+                 (how & RXC_BAD_IP ? 1 : 0));
+        l4 = l3 + 20;
+        ph = (uint16_t)~csum(f + l3 + 12, 8, 0);
+    }
+    stw_be_p(f + l4, 2794);
+    stw_be_p(f + l4 + 2, 1766);
+    if (proto == 6) {
+        stl_be_p(f + l4 + 4, 1);
+        f[l4 + 12] = 5 << 4;
+        f[l4 + 13] = 0x18;
+    } else {
+        stw_be_p(f + l4 + 4, l4len);
+    }
+    for (i = l4 + l4len - 40; i < l4 + l4len; i++) {
+        f[i] = i;
+    }
+    if (!(how & RXC_NO_UDPSUM)) {
+        uint16_t c = csum(f + l4, l4len, ph + proto + l4len);
+
+        if (proto == 17 && c == 0) {
+            c = 0xffff;
+        }
+        stw_be_p(f + l4 + (proto == 6 ? 16 : 6), c ^ (how & RXC_BAD_L4 ? 1 : 0));
+    }
+    return l4 + l4len;
+}
+
+static void test_rx_classify(void)
+{
+    static const struct {
+        uint8_t proto;
+        int how;
+        uint32_t htype, flags, hash;
+    } cases[] = {
+        /* NDIS hash type (bit), CQE bits 25.. (IP ok/fail, TCP, UDP) */
+        { 6, 0, 1 << 1, 1 << 25 | 1 << 27, 0x51ccc178 },
+        { 17, 0, 1 << 2, 1 << 25 | 1 << 29, 0x51ccc178 },
+        { 17, RXC_NO_UDPSUM, 1 << 2, 1 << 25 | 1 << 29, 0x51ccc178 },
+        { 6, RXC_BAD_L4, 1 << 1, 1 << 25 | 1 << 28, 0x51ccc178 },
+        { 17, RXC_BAD_L4, 1 << 2, 1 << 25 | 1 << 30, 0x51ccc178 },
+        { 6, RXC_BAD_IP, 1 << 1, 1 << 26 | 1 << 27, 0x51ccc178 },
+        { 6, RXC_FRAG, 1 << 0, 1 << 25, 0x323e8fc2 },
+        { 6, RXC_VLAN, 1 << 1, 1 << 25 | 1 << 27, 0x51ccc178 },
+        { 6, RXC_V6, 1 << 4, 1 << 25 | 1 << 27, 0x40207d3d },
+        { 17, RXC_V6, 1 << 5, 1 << 25 | 1 << 29, 0x40207d3d },
+        { 6, RXC_V6 | RXC_BAD_L4, 1 << 4, 1 << 25 | 1 << 28, 0x40207d3d },
+        { 0, 0, 0, 0, 0 },                          /* not IP */
+    };
+    uint8_t b[0x78], f[128], d[64];
+    uint64_t buf;
+    Pair p;
+    size_t i, len;
+
+    pair_open(&p, "", "", 1);
+    req_hdr(p.m[1], b, MANA_CONFIG_VPORT_RX, sizeof(b));
+    stq_le_p(b + 0x28, MANA_VPORT_HANDLE);
+    stl_le_p(b + 0x34, 1);
+    b[0x3d] = 1;
+    memcpy(b + 0x48, rss_test_key, sizeof(rss_test_key));
+    g_assert_cmphex(hwc_send(p.m[1], b, sizeof(b)), ==, 0);
+    buf = gmem(p.mc, PAGE);
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        if (cases[i].proto) {
+            len = rxc_frame(f, cases[i].proto, cases[i].how);
+        } else {
+            memset(f, 0, sizeof(f));
+            memcpy(f, "\x52\x54\x00\x4d\x41\x02", 6);
+            stw_be_p(f + 12, 0x88b5);
+            len = 100;
+        }
+        qtest_memwrite(p.mc->qts, p.fa, f, len);
+        rq_post(p.m[1], &p.rq[1][0], buf, PAGE);
+        tx_post(p.m[0], &p.sq[0], p.fa, len, 0);
+        g_assert_cmpint(cqe_next(p.m[0], &p.sq[0], NULL), ==, CQE_TX_OKAY);
+        g_assert_cmpint(cqe_next(p.m[1], &p.rq[1][0], d), ==, CQE_RX_OKAY);
+        g_test_message("case %zu: dword1 0x%08x hash 0x%08x", i,
+                       ldl_le_p(d + 4), ldl_le_p(d + 16));
+        g_assert_cmphex(ldl_le_p(d + 4) >> 16 & 0x1ff, ==, cases[i].htype);
+        g_assert_cmphex(ldl_le_p(d + 4) & (0x3fu << 25), ==, cases[i].flags);
+        g_assert_cmphex(ldl_le_p(d + 16), ==, cases[i].hash);
+    }
+    pair_close(&p);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -1531,7 +1717,9 @@ int main(int argc, char **argv)
     qtest_add_func("mana/rx-mtu", test_rx_mtu);
     qtest_add_func("mana/rxgen-mtu", test_rxgen_mtu);
     qtest_add_func("mana/rq-full", test_rq_full);
+    qtest_add_func("mana/reset", test_reset);
     qtest_add_func("mana/tso-pacing", test_tso_pacing);
+    qtest_add_func("mana/rx-classify", test_rx_classify);
     qtest_add_func("mana/rxgen-rate", test_rxgen_rate);
     qtest_add_func("mana/fuzz", test_fuzz);
     return g_test_run();

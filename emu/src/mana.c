@@ -17,10 +17,11 @@
 #include "qapi/error.h"
 #include "qapi/visitor.h"
 #include "hw/boards.h"
-#include "hw/pci/pci.h"
+#include "hw/pci/pci_device.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pcie.h"
 #include "hw/qdev-properties.h"
+#include "hw/resettable.h"
 #include "migration/vmstate.h"
 #include "net/net.h"
 #include "qom/object.h"
@@ -167,7 +168,6 @@ static void mana_realize(PCIDevice *pci_dev, Error **errp)
 
     c->owner = pci_dev;
     mana_core_realize(c);
-    mana_core_reset(c);
     trace_mana_realize(c->vectors, c->queues);
 }
 
@@ -182,11 +182,20 @@ static void mana_exit(PCIDevice *pci_dev)
     pcie_cap_exit(pci_dev);
 }
 
-static void mana_qdev_reset(DeviceState *dev)
+/*
+ * Reset (Resettable): entering reset drops every object and the clamp
+ * and forgets a frame waiting for a full RQ, touching nothing outside
+ * the device; leaving it offers QEMU's queued frames again (they are
+ * then dropped as RX with the vport disabled).
+ */
+static void mana_reset_enter(Object *obj, ResetType type)
 {
-    ManaState *s = MANA(dev);
+    mana_core_reset_enter(&MANA(obj)->core);
+}
 
-    mana_core_reset(&s->core);
+static void mana_reset_exit(Object *obj, ResetType type)
+{
+    mana_core_reset_exit(&MANA(obj)->core);
 }
 
 static const VMStateDescription mana_vmstate = {
@@ -194,7 +203,7 @@ static const VMStateDescription mana_vmstate = {
     .unmigratable = 1,
 };
 
-static Property mana_properties[] = {
+static const Property mana_properties[] = {
     DEFINE_NIC_PROPERTIES(ManaState, conf),
     DEFINE_PROP_UINT32("queues", ManaState, core.queues, 16),
     DEFINE_PROP_UINT32("vectors", ManaState, core.vectors, 0),
@@ -206,7 +215,6 @@ static Property mana_properties[] = {
     DEFINE_PROP_BOOL("bw-clamp", ManaState, core.bw_clamp_supported, true),
     DEFINE_PROP_BOOL("rx-queue-when-full", ManaState,
                      core.rx_queue_when_full, true),
-    DEFINE_PROP_END_OF_LIST(),
 };
 
 /*
@@ -345,10 +353,11 @@ static void mana_instance_init(Object *obj)
     s->core.faults.hwc_count = 1;
 }
 
-static void mana_class_init(ObjectClass *klass, void *data)
+static void mana_class_init(ObjectClass *klass, const void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
     size_t i;
 
     k->realize = mana_realize;
@@ -358,7 +367,8 @@ static void mana_class_init(ObjectClass *klass, void *data)
     k->revision = 1;
     k->class_id = PCI_CLASS_NETWORK_ETHERNET;
     dc->desc = "Microsoft Azure Network Adapter (MANA) VF";
-    dc->reset = mana_qdev_reset;
+    rc->phases.enter = mana_reset_enter;
+    rc->phases.exit = mana_reset_exit;
     dc->vmsd = &mana_vmstate;
     device_class_set_props(dc, mana_properties);
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
@@ -396,7 +406,7 @@ static const TypeInfo mana_info = {
     .instance_size = sizeof(ManaState),
     .class_init = mana_class_init,
     .instance_init = mana_instance_init,
-    .interfaces = (InterfaceInfo[]) {
+    .interfaces = (const InterfaceInfo[]) {
         { INTERFACE_PCIE_DEVICE },
         { }
     },

@@ -26,7 +26,8 @@
 #include "qemu/main-loop.h"
 #include "qemu/host-utils.h"
 #include "net/checksum.h"
-#include "hw/pci/pci.h"
+#include "net_rx_pkt.h"
+#include "hw/pci/pci_device.h"
 #include "mana_int.h"
 #include "trace.h"
 
@@ -462,6 +463,7 @@ void mana_core_realize(ManaCore *c)
     c->tx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, mana_tx_timer_cb, c);
     c->gen_bh = qemu_bh_new_guarded(mana_rxgen_bh, c,
                                     &DEVICE(c->owner)->mem_reentrancy_guard);
+    net_rx_pkt_init(&c->rx_pkt);
     c->vport.default_wq = -1;
     c->hwc_fence_wq = -1;
     c->rx_wait_wq = -1;
@@ -473,6 +475,8 @@ void mana_core_unrealize(ManaCore *c)
     timer_free(c->hwc_timer);
     timer_free(c->tx_timer);
     qemu_bh_delete(c->gen_bh);
+    net_rx_pkt_uninit(c->rx_pkt);
+    c->rx_pkt = NULL;
     c->hwc_timer = NULL;
     c->tx_timer = NULL;
     c->gen_bh = NULL;
@@ -482,9 +486,16 @@ void mana_core_unrealize(ManaCore *c)
     c->txbuf = c->segbuf = c->genbuf = NULL;
 }
 
-void mana_core_reset(ManaCore *c)
+/*
+ * The reset's enter phase: back to the power-on state without side
+ * effects outside the device (no DMA, interrupt or net backend call).
+ * A frame QEMU holds for a full RQ is offered again at the exit phase.
+ */
+void mana_core_reset_enter(ManaCore *c)
 {
     trace_mana_reset();
+    c->rx_flush_on_exit |= c->rx_wait_wq >= 0;
+    c->rx_wait_wq = -1;     /* so that mana_clear_objects() flushes nothing */
     mana_clear_objects(c);
     c->clamp_enabled = false;
     c->clamp_mbps = 0;
@@ -496,4 +507,12 @@ void mana_core_reset(ManaCore *c)
     c->tx_rate_bytes = 0;
     c->tx_rate_bps = 0;
     c->tx_rate_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+}
+
+void mana_core_reset_exit(ManaCore *c)
+{
+    if (c->rx_flush_on_exit) {
+        c->rx_flush_on_exit = false;
+        qemu_flush_queued_packets(qemu_get_queue(c->nic));
+    }
 }

@@ -15,9 +15,11 @@
 #define HW_NET_MANA_CORE_H
 
 #include "qemu/timer.h"
-#include "hw/pci/pci.h"
+#include "hw/pci/pci_device.h"
 #include "net/net.h"
 #include "mana_regs.h"
+
+struct NetRxPkt;
 
 /* Device limits */
 #define MANA_MAX_QUEUES             64
@@ -229,16 +231,19 @@ typedef struct ManaCore {
      * destruction or a new steering can let the frame in.
      */
     int32_t rx_wait_wq;
+    bool rx_flush_on_exit;      /* a reset dropped rx_wait_wq: flush at exit */
     bool tx_backpressure;       /* the backend queued a frame */
     ManaGfStats gf;
     ManaFaults faults;
     ManaRxGen gen;
     QEMUBH *gen_bh;
+    struct NetRxPkt *rx_pkt;    /* parses received frames (mana_rx.c) */
 } ManaCore;
 
 void mana_core_realize(ManaCore *c);
 void mana_core_unrealize(ManaCore *c);
-void mana_core_reset(ManaCore *c);
+void mana_core_reset_enter(ManaCore *c);
+void mana_core_reset_exit(ManaCore *c);
 
 uint64_t mana_core_bar0_read(ManaCore *c, hwaddr addr, unsigned size);
 void mana_core_bar0_write(ManaCore *c, hwaddr addr, uint64_t val,

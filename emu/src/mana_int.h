@@ -13,12 +13,10 @@
 #ifndef HW_NET_MANA_INT_H
 #define HW_NET_MANA_INT_H
 
+#include "net/eth.h"            /* ETH_HLEN, IP_PROTO_TCP, IP_PROTO_UDP */
 #include "mana_core.h"
 
-#define ETH_HLEN                        14
 #define ETH_MIN_FRAME                   60
-#define IP_PROTO_TCP                    6
-#define IP_PROTO_UDP                    17
 
 typedef struct ManaSge {
     uint64_t addr;

@@ -16,6 +16,7 @@
 #include "qemu/bswap.h"
 #include "qemu/main-loop.h"
 #include "net/checksum.h"
+#include "net_rx_pkt.h"
 #include "mana_int.h"
 #include "trace.h"
 
@@ -53,110 +54,83 @@ void mana_vport_resolve(ManaCore *c)
 }
 
 /*
- * Toeplitz hash of @len input bytes placed at byte @pos of the hash input.
- * The hash is linear (an XOR per set input bit), so the hash of an input
- * is the XOR of the hashes of its parts.
+ * Toeplitz hash (QEMU's net_toeplitz_add) of @len input bytes placed at
+ * byte @pos of the hash input (@pos + @len <= 36, the longest input).
+ * The hash is linear (an XOR per set input bit), so the hash of an
+ * input is the XOR of the hashes of its parts: the RX generator puts a
+ * flow's source port into its template's hash this way.
  */
 static uint32_t mana_toeplitz_at(const uint8_t *key, const uint8_t *d,
                                  int len, int pos)
 {
+    uint8_t in[36] = { 0 };
+    uint8_t k[MANA_HASH_KEY_LEN];
+    net_toeplitz_key tk;
     uint32_t hash = 0;
-    int i, b, j;
 
-    for (i = 0; i < len; i++) {
-        for (b = 0; b < 8; b++) {
-            if (d[i] & (0x80 >> b)) {
-                int bit = (pos + i) * 8 + b, byte = bit / 8;
-                uint64_t win = 0;
-
-                for (j = 0; j < 5; j++) {
-                    win = (win << 8) |
-                          (byte + j < MANA_HASH_KEY_LEN ? key[byte + j] : 0);
-                }
-                hash ^= (uint32_t)(win >> (8 - bit % 8));
-            }
-        }
-    }
+    assert(pos >= 0 && len >= 0 && pos + len <= (int)sizeof(in));
+    memcpy(in + pos, d, len);
+    memcpy(k, key, sizeof(k));
+    net_toeplitz_key_init(&tk, k);
+    net_toeplitz_add(&hash, in, pos + len, &tk);
     return hash;
 }
 
-static uint32_t mana_toeplitz(const uint8_t *key, const uint8_t *d, int len)
-{
-    return mana_toeplitz_at(key, d, len, 0);
-}
-
-/* Compute RSS hash, NDIS hash type and checksum flags of a frame. */
+/*
+ * Compute RSS hash, NDIS hash type and checksum flags of a frame, with
+ * QEMU's NetRxPkt: it finds the headers (VLAN tags included, not
+ * stripped), hashes the IPv4/IPv6 addresses and TCP/UDP ports with the
+ * vport's key, and verifies the IPv4 header and TCP/UDP checksums on the
+ * received bytes (never reading past them).  A fragment is hashed on
+ * its addresses only and has no L4 checksum result.
+ */
 static void mana_rx_classify(ManaCore *c, const uint8_t *f, size_t len,
                              uint32_t *hash, uint32_t *htype,
                              uint32_t *flags)
 {
-    ManaPktInfo pi;
-    uint8_t in[36];
-    int n = 0;
-    bool l4 = false;
+    struct NetRxPkt *pkt = c->rx_pkt;
+    NetRxPktRssType rss;
+    EthL4HdrProto l4;
+    bool ip4, ip6, ok;
 
     *hash = 0;
     *htype = 0;
     *flags = 0;
-    mana_parse(f, len, &pi);
-    if (pi.l3 < 0) {
+    net_rx_pkt_attach_data(pkt, f, len, false);
+    net_rx_pkt_get_protocols(pkt, &ip4, &ip6, &l4);
+    if (!ip4 && !ip6) {
         return;
     }
-    if (pi.v6) {
-        memcpy(in, f + pi.l3 + 8, 32);
-        n = 32;
-        *flags |= RXOOB_IPCSUM_OK;
-    } else {
-        memcpy(in, f + pi.l3 + 12, 8);
-        n = 8;
-        if (net_raw_checksum((uint8_t *)f + pi.l3, pi.l4 - pi.l3) == 0) {
-            *flags |= RXOOB_IPCSUM_OK;
-        } else {
-            *flags |= RXOOB_IPCSUM_FAIL;
-        }
+    if (ip6) {
+        *flags |= RXOOB_IPCSUM_OK;      /* IPv6 has no header checksum */
+    } else if (net_rx_pkt_validate_l3_csum(pkt, &ok)) {
+        *flags |= ok ? RXOOB_IPCSUM_OK : RXOOB_IPCSUM_FAIL;
     }
-    if (pi.l4 >= 0 && !pi.frag && len >= (size_t)pi.l4 + 4 &&
-        (pi.proto == IP_PROTO_TCP || pi.proto == IP_PROTO_UDP)) {
-        uint32_t l4len;
-        size_t iplen;
+    if (l4 == ETH_L4_HDR_PROTO_TCP || l4 == ETH_L4_HDR_PROTO_UDP) {
+        bool tcp = l4 == ETH_L4_HDR_PROTO_TCP;
 
-        memcpy(in + n, f + pi.l4, 4);
-        n += 4;
-        l4 = true;
-        /* The L4 length comes from the IP header (frames may be padded). */
-        if (pi.v6) {
-            iplen = pi.l3 + 40 + lduw_be_p(f + pi.l3 + 4);
-        } else {
-            iplen = pi.l3 + lduw_be_p(f + pi.l3 + 2);
-        }
-        if (iplen <= len && iplen > (size_t)pi.l4) {
-            bool ok;
-
-            l4len = iplen - pi.l4;
-            if (pi.proto == IP_PROTO_UDP && !pi.v6 && l4len >= 8 &&
-                lduw_be_p(f + pi.l4 + 6) == 0) {
-                ok = true;
-            } else {
-                uint32_t sum = mana_pseudo_sum(f, &pi, l4len) +
-                               net_checksum_add(l4len, (uint8_t *)f + pi.l4);
-
-                ok = net_checksum_finish(sum) == 0;
-            }
-            if (pi.proto == IP_PROTO_TCP) {
+        if (net_rx_pkt_validate_l4_csum(pkt, &ok)) {
+            if (tcp) {
                 *flags |= ok ? RXOOB_TCPCSUM_OK : RXOOB_TCPCSUM_FAIL;
             } else {
                 *flags |= ok ? RXOOB_UDPCSUM_OK : RXOOB_UDPCSUM_FAIL;
             }
+        } else if (!tcp && ip4) {
+            /* UDP over IPv4 without a checksum (0): nothing to fail */
+            *flags |= RXOOB_UDPCSUM_OK;
         }
-    }
-    *hash = mana_toeplitz(c->vport.hash_key, in, n);
-    if (pi.v6) {
-        *htype = !l4 ? NDIS_HASH_IPV6 : pi.proto == IP_PROTO_TCP ?
-                 NDIS_HASH_TCP_IPV6 : NDIS_HASH_UDP_IPV6;
+        if (ip4) {
+            rss = tcp ? NetPktRssIpV4Tcp : NetPktRssIpV4Udp;
+            *htype = tcp ? NDIS_HASH_TCP_IPV4 : NDIS_HASH_UDP_IPV4;
+        } else {
+            rss = tcp ? NetPktRssIpV6Tcp : NetPktRssIpV6Udp;
+            *htype = tcp ? NDIS_HASH_TCP_IPV6 : NDIS_HASH_UDP_IPV6;
+        }
     } else {
-        *htype = !l4 ? NDIS_HASH_IPV4 : pi.proto == IP_PROTO_TCP ?
-                 NDIS_HASH_TCP_IPV4 : NDIS_HASH_UDP_IPV4;
+        rss = ip4 ? NetPktRssIpV4 : NetPktRssIpV6;
+        *htype = ip4 ? NDIS_HASH_IPV4 : NDIS_HASH_IPV6;
     }
+    *hash = net_rx_pkt_calc_rss_hash(pkt, rss, c->vport.hash_key);
 }
 
 static ManaQueue *mana_rx_select(ManaCore *c, uint32_t hash, uint32_t htype)

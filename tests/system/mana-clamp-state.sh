@@ -9,7 +9,8 @@
 # firmware (pm_test=devices). The guest's virtio devices, virtio-9p among
 # them, which carries this harness and has no freeze/restore, survive it
 # because scripts/vm.sh puts them behind PCIe root ports where they report
-# No_Soft_Reset (emu/patches/0003): Linux then leaves them running.
+# No_Soft_Reset (QEMU's x-pcie-pm-no-soft-reset): Linux then leaves them
+# running.
 # shellcheck disable=SC1091
 . /harness/run/tests/lib/ktap.sh
 HOSTCTL=/harness/run/tests/lib/hostctl.py
