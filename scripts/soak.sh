@@ -47,7 +47,12 @@ mkdir -p "$BUILD/soak"
 # module load) are slow on a debug kernel under TCG
 timeout=$(awk -v m="$MINUTES" -v x="${SOAK_MARGIN:-1200}" 'BEGIN {printf "%d", m * 60 + x}')
 
-step "soak: $name, seed $SEED, $MINUTES min (replay: make soak CONFIG=$CONFIG BASE=$BASE SEED=$SEED MINUTES=$MINUTES)"
+# what else makes this run: in the replay command when set
+replay="make soak CONFIG=$CONFIG BASE=$BASE DEBUG=$DEBUG SEED=$SEED MINUTES=$MINUTES"
+for v in SERIES LINUX_TREE TCG_THREAD SOAK_SLOW; do
+	[ -n "${!v:-}" ] && replay="$replay $v=${!v}"
+done
+step "soak: $name, seed $SEED, $MINUTES min (replay: $replay)"
 export CONFIG DEBUG
 # what the guest needs, in sight rather than in the guest's log
 guest_build "$CONFIG"
@@ -63,7 +68,7 @@ if [ -z "$result" ]; then
 	die "the $name guest did not finish the soak (exit $rc): see ${log#"$ROOT"/} and build/vm/$name/console.log (replay: SEED=$SEED)"
 fi
 if [[ $result != *" failures=0" ]]; then
-	echo "soak: ${result##*failures=} failures: replay with make soak CONFIG=$CONFIG BASE=$BASE SEED=$SEED MINUTES=$MINUTES" >&2
+	echo "soak: ${result##*failures=} failures: replay with $replay" >&2
 	exit 1
 fi
 ((rc == 0)) || die "the soak reported no failure but the guest exited $rc: see ${log#"$ROOT"/}"
