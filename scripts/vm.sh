@@ -127,12 +127,11 @@ touch "$RUNDIR/output"
 timeout --foreground -k 10 "$TIMEOUT" "$QEMU" "${args[@]}" -serial "file:$LOG" </dev/null &
 qpid=$!
 start_agent
-tail -n +1 -f --pid=$qpid "$RUNDIR/output" 2>/dev/null &
+# (not tail -f: 9p may write the file out of order, see follow.py)
+"$ROOT/scripts/follow.py" "$RUNDIR/output" $qpid &
 tpid=$!
 qrc=0
 wait $qpid || qrc=$?
-sleep 0.3
-kill $tpid 2>/dev/null || true
 wait $tpid 2>/dev/null || true
 [ -f "$RUNDIR/dmesg" ] && cp "$RUNDIR/dmesg" "$VMDIR/dmesg.log"
 if [ -f "$RUNDIR/rc" ]; then
