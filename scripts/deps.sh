@@ -5,8 +5,8 @@ set -euo pipefail
 
 step "deps: Debian packages"
 PKGS=(
-	# kernel builds
-	build-essential bc bison flex libelf-dev libssl-dev kmod cpio rsync
+	# kernel builds (pahole: the vmlinux BTF of the 7.3 kernels)
+	build-essential bc bison flex libelf-dev libssl-dev kmod cpio rsync dwarves
 	gcc-aarch64-linux-gnu ccache python3 python3-yaml python3-jsonschema
 	perl git
 	# kselftest helpers (BPF objects; libbpf for arm64 links libelf and zlib)
