@@ -1476,6 +1476,104 @@ static void test_rx_classify(void)
     pair_close(&p);
 }
 
+/* Toeplitz hash of @n bytes at @in with @key, bit by bit (the test's own) */
+static uint32_t toeplitz(const uint8_t *key, const uint8_t *in, size_t n)
+{
+    uint32_t h = 0, w = ldl_be_p(key);
+    size_t i;
+    int b;
+
+    for (i = 0; i < n; i++) {
+        for (b = 7; b >= 0; b--) {
+            if (in[i] >> b & 1) {
+                h ^= w;
+            }
+            w = w << 1 | (key[i + 4] >> b & 1);
+        }
+    }
+    return h;
+}
+
+/*
+ * The RX generator's RSS: each flow's frame carries the Toeplitz hash of
+ * its addresses and ports (computed here, bit by bit, after checking this
+ * computation against Microsoft's vector) and lands on the RQ the
+ * indirection table names for that hash.
+ */
+static void test_rxgen_hash(void)
+{
+    const uint32_t src = 0x420995bb, dst = 0xa18e6450, dport = 1766;
+    const uint32_t nbuf = 16;
+    g_autofree char *opts = g_strdup_printf(",rxgen-size=64,rxgen-flows=16,"
+                                            "rxgen-src-ip=%u,rxgen-dst-ip=%u,"
+                                            "rxgen-dst-port=%u", src, dst,
+                                            dport);
+    uint8_t b[0x78 + 8 * 4], f[64], d[64], in[12];
+    uint64_t buf[2][16];
+    uint32_t eq, i, q, hash, got[2] = { 0, 0 };
+    Machine *mc;
+    Mana *m;
+    Wq rq[2];
+
+    stl_be_p(in, src);
+    stl_be_p(in + 4, dst);
+    stw_be_p(in + 8, 2794);
+    stw_be_p(in + 10, dport);
+    g_assert_cmphex(toeplitz(rss_test_key, in, sizeof(in)), ==, 0x51ccc178);
+
+    setup(opts, &mc, &m);
+    eq = new_eq(m, 1, NULL);
+    create_wq(m, GDMA_WQ_RQ, eq, &rq[0]);
+    create_wq(m, GDMA_WQ_RQ, eq, &rq[1]);
+    req_hdr(m, b, MANA_CONFIG_VPORT_RX, sizeof(b));
+    stq_le_p(b + 0x28, MANA_VPORT_HANDLE);
+    stw_le_p(b + 0x30, 4);
+    stw_le_p(b + 0x32, 0x78);
+    stl_le_p(b + 0x34, 1);                      /* RX on */
+    stl_le_p(b + 0x38, 1);                      /* RSS on */
+    b[0x3c] = 1;
+    stq_le_p(b + 0x40, rq[0].obj);
+    b[0x3d] = 1;
+    memcpy(b + 0x48, rss_test_key, sizeof(rss_test_key));
+    b[0x3e] = 1;
+    for (i = 0; i < 4; i++) {                   /* RQ 0, 1, 0, 1 */
+        stq_le_p(b + 0x78 + 8 * i, rq[i & 1].obj);
+    }
+    g_assert_cmphex(hwc_send(m, b, sizeof(b)), ==, 0);
+    for (q = 0; q < 2; q++) {
+        for (i = 0; i < nbuf; i++) {
+            buf[q][i] = gmem(mc, 256);
+            rq_post(m, &rq[q], buf[q][i], 256);
+        }
+    }
+    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
+        "'arguments': { 'path': '/machine/peripheral/mana0', "
+        "'property': 'rxgen', 'value': true } }");
+    g_usleep(100 * 1000);
+    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
+        "'arguments': { 'path': '/machine/peripheral/mana0', "
+        "'property': 'rxgen', 'value': false } }");
+    for (q = 0; q < 2; q++) {
+        for (i = 0; cqe_next(m, &rq[q], d) == CQE_RX_OKAY; i++) {
+            g_assert_cmpuint(i, <, nbuf);
+            qtest_memread(mc->qts, buf[q][i], f, sizeof(f));
+            g_assert_cmphex((uint32_t)ldl_be_p(f + 26), ==, src);
+            g_assert_cmphex((uint32_t)ldl_be_p(f + 30), ==, dst);
+            g_assert_cmpuint(lduw_be_p(f + 36), ==, dport);
+            memcpy(in + 8, f + 34, 2);          /* the flow's source port */
+            hash = toeplitz(rss_test_key, in, sizeof(in));
+            g_assert_cmphex((uint32_t)ldl_le_p(d + 16), ==, hash);
+            g_assert_cmpuint(hash & 1, ==, q);  /* table: RQ 0, 1, 0, 1 */
+            got[q]++;
+        }
+    }
+    g_test_message("rxgen-hash: %u frames on RQ 0, %u on RQ 1", got[0],
+                   got[1]);
+    g_assert_cmpuint(got[0], ==, nbuf);
+    g_assert_cmpuint(got[1], ==, nbuf);
+    teardown(mc, m);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -1720,6 +1818,7 @@ int main(int argc, char **argv)
     qtest_add_func("mana/reset", test_reset);
     qtest_add_func("mana/tso-pacing", test_tso_pacing);
     qtest_add_func("mana/rx-classify", test_rx_classify);
+    qtest_add_func("mana/rxgen-hash", test_rxgen_hash);
     qtest_add_func("mana/rxgen-rate", test_rxgen_rate);
     qtest_add_func("mana/fuzz", test_fuzz);
     return g_test_run();

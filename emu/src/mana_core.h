@@ -165,6 +165,8 @@ typedef struct ManaRxGen {
     uint32_t tmpl_len;
     uint16_t tmpl_csum;         /* UDP checksum of flow 0 */
     uint32_t tmpl_hash;         /* Toeplitz hash with source port 0 */
+    /* a source port's part of the hash, for its high and its low byte */
+    uint32_t port_hash[2][256];
     uint32_t tmpl_htype;
     uint32_t tmpl_flags;
 } ManaRxGen;

@@ -295,6 +295,12 @@ static uint16_t mana_csum_update(uint16_t csum, uint16_t old, uint16_t new)
     return ~sum;
 }
 
+/* The part of the hash of the generator's source port @sport */
+static uint32_t mana_rxgen_port_hash(const ManaRxGen *g, uint16_t sport)
+{
+    return g->port_hash[0][sport >> 8] ^ g->port_hash[1][sport & 0xff];
+}
+
 /* Build the template (the frame of flow 0) for the current inputs. */
 static void mana_rxgen_template(ManaCore *c, const ManaRxGenInputs *in)
 {
@@ -303,6 +309,8 @@ static void mana_rxgen_template(ManaCore *c, const ManaRxGenInputs *in)
     size_t len = MAX(MIN(in->size, MANA_GEN_MAX_FRAME), 64);
     uint32_t ip_len = len - ETH_HLEN, hash;
     ManaPktInfo pi;
+    uint8_t b;
+    int i;
 
     memset(f, 0, len);
     memcpy(f, c->mac, 6);
@@ -325,8 +333,17 @@ static void mana_rxgen_template(ManaCore *c, const ManaRxGenInputs *in)
     g->tmpl_len = len;
     g->tmpl_csum = lduw_be_p(f + 40);
     mana_rx_classify(c, f, len, &hash, &g->tmpl_htype, &g->tmpl_flags);
-    /* take the source port out of the hash: flows put theirs back */
-    g->tmpl_hash = hash ^ mana_toeplitz_at(in->hash_key, f + 34, 2, 8);
+    /*
+     * The source port is bytes 8-9 of the hash input: the part of each
+     * value of each byte, so that a flow's hash costs two lookups. Take
+     * the template's port out of the hash: flows put theirs back.
+     */
+    for (i = 0; i < 256; i++) {
+        b = i;
+        g->port_hash[0][i] = mana_toeplitz_at(in->hash_key, &b, 1, 8);
+        g->port_hash[1][i] = mana_toeplitz_at(in->hash_key, &b, 1, 9);
+    }
+    g->tmpl_hash = hash ^ mana_rxgen_port_hash(g, MANA_GEN_SPORT);
     g->tmpl_in = *in;
     g->tmpl_valid = true;
 }
@@ -385,12 +402,9 @@ void mana_rxgen_bh(void *opaque)
     while (budget && idle < flows) {
         uint32_t flow = g->next_flow++ % flows, hash;
         uint16_t sport = MANA_GEN_SPORT + flow;
-        uint8_t port[2];
         ManaQueue *rq;
 
-        stw_be_p(port, sport);
-        hash = g->tmpl_hash ^ mana_toeplitz_at(g->tmpl_in.hash_key, port, 2,
-                                               8);
+        hash = g->tmpl_hash ^ mana_rxgen_port_hash(g, sport);
         rq = mana_rx_select(c, hash, g->tmpl_htype);
         if (!rq || rq->cons == rq->tail) {
             idle++;
