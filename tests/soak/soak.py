@@ -413,6 +413,8 @@ class Soak:
         self.small_pmtu = False
         self.port_gone = False
         self.hangs = 0
+        self.last_out = None
+        self.ref_rx_ring = None
         self.nsim = None
         self.nsim_id = None
         self.kmsg = Kmsg()
@@ -477,6 +479,7 @@ class Soak:
         """Run CMD; judge its error (unless JUDGE is false: a recovery
         after a failure already reported). True when it succeeded."""
         r = call(cmd, timeout)
+        self.last_out = r[1] if r else None
         if r is None:
             self.hangs += 1
             self.fail(f"hung: '{' '.join(cmd)}' did not finish in {timeout * SLOW} s")
@@ -890,7 +893,7 @@ class Soak:
         # down by a refused "up"
         if self.netif:
             if "prog/xdp" in (call(["ip", "-d", "link", "show", self.netif], 60) or (0, ""))[1]:
-                self.run(["python3", XDPCTL, "detach", self.netif])
+                self.detach_xdp()
             mtu = self.sysfs("mtu")
             if mtu and int(mtu) < 1500:
                 self.run(["ip", "link", "set", self.netif, "mtu", "1500"])
@@ -936,6 +939,24 @@ class Soak:
         if self.netif:
             self.op_tcp({"dir": p["probe"], "bytes": 256 << 10})
             self.reap(max(180 * SLOW, settle))
+
+    def detach_xdp(self):
+        """At a checkpoint. A detach re-creates every RX queue, the new ones
+        allocated while the old ones still hold theirs: a 2 GiB guest may
+        not hold both (a ring of 4096 full 64 KiB pages per queue is 256
+        MiB). Refused for want of memory, it is done again, as a user
+        would, after the RX ring is set back to its size at the start;
+        refused again, it is a failure."""
+        cmd = ["python3", XDPCTL, "detach", self.netif]
+        if self.run(cmd, judge=False) or self.last_out is None:
+            return
+        if errname(self.last_out) not in self.SIZING or not self.ref_rx_ring:
+            self.judge(" ".join(cmd), self.last_out)
+            return
+        self.expected("XDP detach refused for want of memory: RX ring set back, detached again")
+        self.log(f"  RX ring back to {self.ref_rx_ring}, then the detach again")
+        self.run(["ethtool", "-G", self.netif, "rx", str(self.ref_rx_ring)], ok_errors=self.SIZING)
+        self.run(cmd)
 
     def diagnose(self):
         """What the port and the device say, for a failure's record."""
@@ -1022,6 +1043,8 @@ class Soak:
         # hung-task detector (a debug kernel) logs it, which is a failure
         hung = "/proc/sys/kernel/hung_task_timeout_secs"
         if os.path.exists(hung):
+            if not self.hung_task_selfcheck():
+                return False
             with open(hung, "w", encoding="ascii") as f:
                 f.write(str(120 * SLOW))
             self.log(f"soak: a task blocked {120 * SLOW} s in the kernel is logged (hung-task detector)")
@@ -1033,7 +1056,51 @@ class Soak:
             return False
         self.reference = self.device_objects()
         self.ref_channels = channels(self.netif)
+        self.ref_rx_ring = rx_ring(self.netif)
         self.log(f"soak: port {self.netif}; the emulator holds {fmt(self.reference)}")
+        return True
+
+    HUNG_SELFCHECK_S = 10
+
+    def hung_task_selfcheck(self):
+        """The hung-task detector must be seen to fire before the schedule
+        counts on it: with its limit at 10 s, the model drops the answer to
+        one QUERY_GF_STAT, which `ethtool -S` sends; the driver waits for it
+        uninterruptibly for its HWC timeout (30 s), and the detector must
+        report that task. Its report is this check's, not a failure."""
+        hung, warn = "/proc/sys/kernel/hung_task_timeout_secs", "/proc/sys/kernel/hung_task_warnings"
+        old_warn = read(warn).strip()
+        self.kmsg.splats(self.kmsg.read())  # (checked before: not this check's)
+        try:
+            for path, v in ((warn, "-1"), (hung, str(self.HUNG_SELFCHECK_S))):
+                with open(path, "w", encoding="ascii") as f:
+                    f.write(v)
+        except OSError as e:
+            self.fail(f"self-check: cannot set {path}: {e}")
+            return False
+        ok = (self.hostset("fault-hwc-code", 0) and self.hostset("fault-hwc-count", 1) and
+              self.hostset("fault-hwc-drop", True) and
+              self.hostset("fault-hwc-code", HWC_RUNTIME["QUERY_GF_STAT"]))
+        t0 = time.monotonic()
+        if ok:
+            call(["ethtool", "-S", self.netif], 300)
+        took = time.monotonic() - t0
+        lines = self.kmsg.read()
+        self.hostset("fault-hwc-code", 0)
+        with open(warn, "w", encoding="ascii") as f:
+            f.write(old_warn)
+        if not ok:
+            return False
+        fired = [ln for ln in lines if "blocked for more than" in ln]
+        for s in self.kmsg.splats(lines):
+            if "blocked for more than" not in s:
+                self.fail(f"kernel log during the hung-task self-check: {s}")
+        if not fired:
+            self.fail(f"self-check: the hung-task detector (limit {self.HUNG_SELFCHECK_S} s) "
+                      f"did not report ethtool -S waiting {took:.0f} s for a dropped HWC answer")
+            return False
+        self.log(f"soak: self-check: the hung-task detector fired ({oneline(fired[0])[:120]}; "
+                 f"ethtool -S waited {took:.0f} s for a dropped HWC answer)")
         return True
 
     def nsim_start(self):
@@ -1386,6 +1453,12 @@ def ynl_pools():
         return json.loads(r[1][0]) if r else None
     except ValueError:
         return None
+
+
+def rx_ring(netif):
+    r = call(["ethtool", "-g", netif], 60)
+    cur = re.findall(r"^RX:\s+(\d+)", r[1], re.M) if r else []
+    return int(cur[-1]) if cur else None
 
 
 def channels(netif):
