@@ -31,67 +31,6 @@ for r in 128 256 1024 4096 8192; do
 	check "ring_rx_$r" ethtool -G "$NETIF" rx "$r"
 done
 check ring_rx_back_to_1024 ethtool -G "$NETIF" rx 1024
-
-# A ring change allocates and maps every buffer of every RX queue under RTNL,
-# in process context, while the old queues still take traffic: that loop
-# must let other tasks and RCU in (soak finding H: after a 128-byte flood a
-# 6.12 debug kernel spent 25 s in it, the flood's softirqs run at each
-# buffer's local_bh_enable()). The model's generator floods the port during
-# the change; with the RCU stall detector at its shortest timeout (3 s) a
-# longer stretch without a scheduling point is reported. A change that ends
-# sooner cannot show one (a fast kernel), and then the case is skipped, with
-# the time it took.
-rx_flood() { # rx_flood on|off: the model's RX generator, 128-byte frames to this port
-	python3 - "$1" "$LOCAL_V4" <<'EOF'
-import socket, sys
-sys.path.insert(0, "/harness/run/tests/lib")
-import hostctl
-hostctl.qom_set("rxgen", False)
-if sys.argv[1] == "on":
-    hostctl.qom_set("rxgen-size", 128)
-    hostctl.qom_set("rxgen-flows", 8)
-    hostctl.qom_set("rxgen-dst-ip", int.from_bytes(socket.inet_aton(sys.argv[2]), "big"))
-    # the host ends it after 10 minutes should the guest not get to
-    hostctl.qom_set("rxgen", True, then=(600, False))
-EOF
-}
-stall=/sys/module/rcupdate/parameters/rcu_cpu_stall_timeout
-name=ring_rx_8192_under_flood_lets_others_run
-if [ ! -w "$stall" ]; then
-	skip "$name" "no $stall"
-elif ! out=$(rx_flood on 2>&1); then
-	notok "$name" "cannot start the model's RX generator: $out"
-else
-	old=$(cat "$stall")
-	echo 3 >"$stall"
-	sleep 2
-	log_mark
-	t0=$(date +%s%N)
-	out=$(ethtool -G "$NETIF" rx 8192 2>&1)
-	rc=$?
-	ms=$((($(date +%s%N) - t0) / 1000000))
-	rx_flood off
-	ethtool -G "$NETIF" rx 1024 >/dev/null 2>&1
-	echo "$old" >"$stall"
-	# a CPU that held up a grace period ("N-....: (T ticks this GP)", in
-	# both kinds of CPU stall report) or a soft lockup fails; a report
-	# where every CPU had passed a quiescent state and only RCU's kthread
-	# was late ("All QSes seen", under the flood on a TCG guest) is counted
-	stalls=$(log_since_mark | grep -E 'ticks this GP|soft lockup' | head -3 | tr '\n' ' ')
-	other=$(log_since_mark | grep -cE 'detected stall|starved')
-	if ((rc != 0)); then
-		notok "$name" "ethtool -G rx 8192 failed: $out"
-	elif [ -n "$stalls" ]; then
-		notok "$name" "the change took $ms ms: $stalls"
-	elif ! reaches; then
-		notok "$name" "no traffic after the change"
-	elif ((ms < 3000)); then
-		skip "$name" "the change took $ms ms, less than the 3 s stall timeout: too fast to show a missing scheduling point"
-	else
-		echo "# $name: the change took $ms ms, no CPU stall ($other other RCU stall lines)"
-		ok "$name"
-	fi
-fi
 for m in 1280 4000 9000 1500; do
 	check "mtu_$m" ip link set "$NETIF" mtu "$m"
 done
