@@ -1455,16 +1455,20 @@ def ynl_pools():
         return None
 
 
-def rx_ring(netif):
-    r = call(["ethtool", "-g", netif], 60)
-    cur = re.findall(r"^RX:\s+(\d+)", r[1], re.M) if r else []
+def ethtool_current(netif, opt, field):
+    """The current value of FIELD in `ethtool OPT` (its last one: the
+    maximum comes first), or None."""
+    r = call(["ethtool", opt, netif], 60)
+    cur = re.findall(rf"^{field}:\s+(\d+)", r[1], re.M) if r else []
     return int(cur[-1]) if cur else None
+
+
+def rx_ring(netif):
+    return ethtool_current(netif, "-g", "RX")
 
 
 def channels(netif):
-    r = call(["ethtool", "-l", netif], 60)
-    cur = re.findall(r"^Combined:\s+(\d+)", r[1], re.M) if r else []
-    return int(cur[-1]) if cur else None
+    return ethtool_current(netif, "-l", "Combined")
 
 
 def main():
