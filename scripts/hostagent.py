@@ -13,7 +13,12 @@ meanwhile (a guest starved by an RX flood cannot stop the flood in time; the
 host can). The latest setting wins: a later qom-set of the same property
 drops a pending follow-up on it.
 
-usage: hostagent.py <qmp-socket> <reqdir>
+A request {"execute": "harness-cost", "arguments": {"request": R}} goes to
+the cost plugin (emu/plugin/cost.c) on its socket instead of QMP: R is
+"get" or "mode off|count|cache"; the reply's "return" is the plugin's answer
+(text).
+
+usage: hostagent.py <qmp-socket> <reqdir> [<cost-plugin-socket>]
 """
 import json
 import os
@@ -72,7 +77,26 @@ def follow_up(then):
                                       if k in ("execute", "arguments")}
 
 
-def serve(qmp, reqdir):
+def cost_request(path, request):
+    """The cost plugin's answer to REQUEST (one line), or raise ValueError."""
+    if not path:
+        raise ValueError("no cost plugin in this QEMU (scripts/vm.sh COST=)")
+    if not isinstance(request, str) or "\n" in request or len(request) > 60:
+        raise ValueError("harness-cost: request must be one short line")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(path)
+        s.sendall(request.encode() + b"\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    text = data.decode()
+    if not text or text.startswith("error"):
+        raise ValueError(f"cost plugin: {text.strip() or 'no answer'}")
+    return text
+
+
+def serve(qmp, reqdir, costsock=None):
     pending = {}  # target -> (deadline, command): the requests' follow-ups
     while True:
         for key, (deadline, cmd) in list(pending.items()):
@@ -90,13 +114,17 @@ def serve(qmp, reqdir):
                     cmd = json.load(f)
                 if not isinstance(cmd, dict) or "execute" not in cmd:
                     raise ValueError("not a QMP command object")
-                then = cmd.pop("harness-then", None)
-                later = follow_up(then) if then is not None else None
-                pending.pop(target(cmd), None)
-                reply = qmp.execute(cmd)
-                if later and "error" not in reply:
-                    pending[target(later[1])] = later
-            except (ValueError, OSError) as e:
+                if cmd["execute"] == "harness-cost":
+                    args = cmd.get("arguments") or {}
+                    reply = {"return": cost_request(costsock, args.get("request", "get"))}
+                else:
+                    then = cmd.pop("harness-then", None)
+                    later = follow_up(then) if then is not None else None
+                    pending.pop(target(cmd), None)
+                    reply = qmp.execute(cmd)
+                    if later and "error" not in reply:
+                        pending[target(later[1])] = later
+            except (ValueError, OSError, AttributeError) as e:
                 reply = {"error": {"class": "HarnessError", "desc": str(e)}}
             base = path[: -len(".req")]
             with open(base + ".tmp", "w", encoding="utf-8") as f:
@@ -107,11 +135,11 @@ def serve(qmp, reqdir):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
-    sock, reqdir = sys.argv[1:]
+    sock, reqdir = sys.argv[1:3]
     try:
-        serve(Qmp(sock), reqdir)
+        serve(Qmp(sock), reqdir, sys.argv[3] if len(sys.argv) == 4 else None)
     except (EOFError, ConnectionError):
         pass
 

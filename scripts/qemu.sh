@@ -16,7 +16,7 @@ SRC=$Q/src
 OBJ=$Q/build
 "$ROOT/scripts/deps.sh" >/dev/null
 
-emu_files() { find "$ROOT/emu" -type f \( -path '*/src/*' -o -path '*/patches/*' -o -name devices.mak \) 2>/dev/null | sort; }
+emu_files() { find "$ROOT/emu" -type f \( -path '*/src/*' -o -path '*/patches/*' -o -path '*/plugin/*' -o -name devices.mak \) 2>/dev/null | sort; }
 stamp=$( (cat "$0"; for f in $(emu_files); do echo "$f"; cat "$f"; done) | sha256sum | cut -c1-16)
 if [ -x "$OBJ/qemu-system-aarch64" ] && [ -x "$OBJ/qemu-system-x86_64" ] &&
 	[ "$(cat "$Q/.stamp" 2>/dev/null)" = "$stamp" ]; then
@@ -113,17 +113,22 @@ printf '%s\n%s\n' "$devices_arm" "$extra" >"$SRC/configs/devices/aarch64-softmmu
 # QEMU_JOBS (default 2) compilers.
 jobs=${QEMU_JOBS:-2}
 mkdir -p "$OBJ"
-if [ ! -f "$OBJ/build.ninja" ]; then
-	configure() {
-		cd "$OBJ" && nice -n 19 "$SRC/configure" --target-list=x86_64-softmmu,aarch64-softmmu \
-			--without-default-devices --without-default-features \
-			--enable-tcg --enable-kvm --enable-fdt=system --enable-virtfs \
-			--enable-cap-ng --enable-attr --disable-docs --disable-install-blobs \
-			--disable-download --disable-werror --cc="ccache gcc" --host-cc="ccache gcc" \
-			--extra-cflags=-g0
-	}
+# (--enable-plugins: the bench's TCG plugin, emu/plugin/cost.c, counts guest
+# instructions and memory accesses; with no plugin loaded TCG translates as
+# before)
+# shellcheck disable=SC2054 # (the commas are inside options)
+cfg_args=(--target-list=x86_64-softmmu,aarch64-softmmu
+	--without-default-devices --without-default-features
+	--enable-tcg --enable-kvm --enable-fdt=system --enable-virtfs
+	--enable-cap-ng --enable-attr --enable-plugins --disable-docs --disable-install-blobs
+	--disable-download --disable-werror --cc="ccache gcc" --host-cc="ccache gcc"
+	--extra-cflags=-g0)
+# configured again when these options change (a build of an older qemu.sh)
+if [ ! -f "$OBJ/build.ninja" ] || [ "$(cat "$OBJ/.harness-configure" 2>/dev/null)" != "${cfg_args[*]}" ]; then
+	configure() { cd "$OBJ" && nice -n 19 "$SRC/configure" "${cfg_args[@]}"; }
 	run_step "qemu: configuring" "$Q/configure.log" configure ||
 		die "QEMU configure failed: see build/qemu/configure.log"
+	echo "${cfg_args[*]}" >"$OBJ/.harness-configure"
 fi
 start=$SECONDS
 run_step "qemu: building qemu-system-x86_64 and qemu-system-aarch64" "$Q/build.log" \
@@ -131,4 +136,14 @@ run_step "qemu: building qemu-system-x86_64 and qemu-system-aarch64" "$Q/build.l
 	{ grep -E '(error|Error):|^FAILED: ' "$Q/build.log" | head -20 >&2; die "QEMU build failed: see build/qemu/build.log"; }
 nwarn=$(grep -c 'warning:' "$Q/build.log" || true)
 echo "qemu: built in $((SECONDS - start))s, $nwarn warnings"
+if [ -f "$ROOT/emu/plugin/cost.c" ]; then
+	# the cost plugin, against this QEMU's plugin API (scripts/vm.sh COST=)
+	mkdir -p "$Q/plugin"
+	# shellcheck disable=SC2046 # (glib's flags, one word each)
+	run_step "qemu: building the cost plugin (emu/plugin/cost.c)" "$Q/plugin.log" \
+		gcc -O2 -Wall -Wextra -Wno-unused-parameter -Werror -shared -fPIC \
+		-I"$SRC/include/qemu" $(pkg-config --cflags glib-2.0) \
+		-o "$Q/plugin/libcost.so" "$ROOT/emu/plugin/cost.c" ||
+		die "the cost plugin does not build: see build/qemu/plugin.log"
+fi
 echo "$stamp" >"$Q/.stamp"

@@ -24,7 +24,9 @@ for cfg in ${SYSTEM_CONFIGS:-x86_64 arm64-64k}; do
 		[ -n "$tests" ] || continue
 		tag=$(sed -E 's/[^A-Za-z0-9]+/-/g; s/-$//' <<<"$append")
 		step "system: $cfg (Linux $BASE)${append:+ ($append)}: $tests"
-		APPEND=$append guest_stage system "$cfg" \
+		# (COST=off: the bench's cost plugin loaded and idle; tests/system/cost.py
+		# checks it)
+		APPEND=$append COST=off guest_stage system "$cfg" \
 			"bash /harness/run/tests/ksft.sh system-$cfg$BSFX${tag:+-$tag} $tests" "$tag"
 	done <<<"$appends"
 done

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Boot a guest: CONFIG=<name> [BASE=6.12|7.3] [SERIES=0] [DEBUG=1] [RUN='<cmd>'] [NIC=mana|virtio]
 # [TIMEOUT=s] [APPEND='kernel args'] [QEMU_EXTRA='qemu args'] [TCG_THREAD=single|multi]
+# [COST=off|count|cache] [SMP=vCPUs, default 2]
 # (TCG_THREAD=single: one host thread for all vCPUs, to tell a multi-threaded
 # TCG artefact from a guest bug).
 # RUN runs as root in the kernel tree (9p); its output is printed and its exit
@@ -73,7 +74,7 @@ cp -r "$ROOT/tests" "$RUNDIR/tests"
 cat "$BUILD/rootfs/$KARCH.cpio.gz" "$BUILD/overlay/$KARCH/iproute2.cpio.gz" \
 	"$RUNDIR/init.cpio.gz" >"$RUNDIR/initrd"
 
-args=(-m 2048 -smp 2 -nodefaults -display none -no-reboot
+args=(-m 2048 -smp "${SMP:-2}" -nodefaults -display none -no-reboot
 	-kernel "$KOUT/$IMAGE" -initrd "$RUNDIR/initrd"
 	-netdev hubport,id=hub0,hubid=0 -netdev hubport,id=hub1,hubid=0
 	"${nicdev[@]}")
@@ -109,11 +110,20 @@ else
 	append="console=ttyAMA0 $append"
 fi
 args+=(-append "$append" -qmp "unix:$QMPDIR/qmp.sock,server=on,wait=off")
+# COST=<mode>: the cost plugin (emu/plugin/cost.c, built by scripts/qemu.sh)
+# counts guest instructions, data accesses and modeled cache misses per
+# vCPU; the guest reads it and changes its mode with hostctl.py cost.
+costsock=()
+if [ -n "${COST:-}" ]; then
+	[ -f "$BUILD/qemu/plugin/libcost.so" ] || die "COST=$COST: no cost plugin (make qemu builds it)"
+	args+=(-plugin "$BUILD/qemu/plugin/libcost.so,sock=$QMPDIR/cost.sock,mode=$COST")
+	costsock=("$QMPDIR/cost.sock")
+fi
 # shellcheck disable=SC2206
 args+=(${QEMU_EXTRA:-})
 
 start_agent() {
-	python3 "$ROOT/scripts/hostagent.py" "$QMPDIR/qmp.sock" "$RUNDIR/host" &
+	python3 "$ROOT/scripts/hostagent.py" "$QMPDIR/qmp.sock" "$RUNDIR/host" "${costsock[@]}" &
 	apid=$!
 }
 

@@ -9,13 +9,18 @@ the 9p run share. The NIC under test is QOM path /machine/peripheral/nic0.
     hostctl.py stats                     the MANA model's "stats", parsed, as JSON
     hostctl.py stat SECTION KEY          one value of them, e.g. stat link speed, stat rq 9 posted
     hostctl.py qmp '{"execute": ...}'    any QMP command; prints its return value
+    hostctl.py cost [off|count|cache]    the cost plugin's counters (as JSON), or
+                                         set its mode and wait until it is in force
 
-As a module: qmp(), qom_get(), qom_set(), stats(), stat().
+As a module: qmp(), qom_get(), qom_set(), stats(), stat(), flood(), cost(),
+cost_mode().
 """
+import contextlib
 import itertools
 import json
 import os
 import re
+import socket
 import sys
 import time
 
@@ -109,6 +114,55 @@ def stat(section, key, path=NIC):
         raise HostError(f"no '{section}' '{key}' in the device's stats") from None
 
 
+@contextlib.contextmanager
+def flood(size, flows, dst_ip, stop_after=600, path=NIC):
+    """The MANA model's RX generator, on for the with-block: UDP frames of
+    SIZE bytes in FLOWS flows to DST_IP (an int, or IPv4 as a string); off
+    at its end, and by the host after STOP_AFTER s of the host's clock
+    should the guest not get there."""
+    if isinstance(dst_ip, str):
+        dst_ip = int.from_bytes(socket.inet_aton(dst_ip), "big")
+    qom_set("rxgen-size", size, path)
+    qom_set("rxgen-flows", flows, path)
+    qom_set("rxgen-dst-ip", dst_ip, path)
+    qom_set("rxgen", True, path, then=(stop_after, False))
+    try:
+        yield
+    finally:
+        qom_set("rxgen", False, path)
+
+
+def cost():
+    """The cost plugin's counters (emu/plugin/cost.c, scripts/vm.sh COST=):
+    {"mode": in force, "want": asked for, "vcpus": [{"insn": n, "mem": n,
+    "l1miss": n, "l2miss": n}, ...], and the sums over the vCPUs: "insn",
+    "mem", "l1miss", "l2miss"}."""
+    res = {"vcpus": []}
+    for line in qmp("harness-cost", request="get").splitlines():
+        t = line.split()
+        if t[:1] == ["mode"] and len(t) == 4:
+            res["mode"], res["want"] = t[1], t[3]
+        elif t[:1] == ["vcpu"]:
+            res["vcpus"].append({k: int(v) for k, v in zip(t[2::2], t[3::2])})
+    if "mode" not in res or not res["vcpus"]:
+        raise HostError("cost plugin: unexpected answer")
+    for k in res["vcpus"][0]:
+        res[k] = sum(v[k] for v in res["vcpus"])
+    return res
+
+
+def cost_mode(mode, timeout=30):
+    """Ask the cost plugin for MODE (off, count, cache); wait until it is in
+    force (the plugin changes mode when a vCPU goes idle)."""
+    qmp("harness-cost", request=f"mode {mode}")
+    deadline = time.monotonic() + timeout
+    while (c := cost())["mode"] != mode:
+        if time.monotonic() > deadline:
+            raise HostError(f"cost plugin: mode {mode} not in force after {timeout}s")
+        time.sleep(0.2)
+    return c
+
+
 def parse_value(s):
     low = s.lower()
     if low in ("on", "true", "yes"):
@@ -132,6 +186,10 @@ def main(argv):
             print(stat(" ".join(argv[1:-1]), argv[-1]))
         elif argv == ["stats"]:
             print(json.dumps(stats(), indent=1))
+        elif argv == ["cost"]:
+            print(json.dumps(cost(), indent=1))
+        elif len(argv) == 2 and argv[0] == "cost":
+            print(json.dumps(cost_mode(argv[1]), indent=1))
         elif len(argv) == 2 and argv[0] == "qmp":
             cmd = json.loads(argv[1])
             print(json.dumps(qmp(cmd["execute"], **cmd.get("arguments", {}))))

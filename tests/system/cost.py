@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The bench's cost plugin (emu/plugin/cost.c) as make bench uses it.
+
+In a guest started with COST=off (scripts/system.sh starts its guests so):
+the counters stand still until asked to count, then count what the guest
+runs; two windows of the same RX traffic give the same instructions per
+received packet (within SPREAD); the cache model's misses are within the
+accesses; a request the plugin does not know is refused and changes
+nothing. KTAP output.
+"""
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, "/harness/run/tests/lib")
+import hostctl  # noqa: E402
+
+NETIF = os.environ.get("NETIF", "")
+SPREAD = 2.0  # % between two windows of one kernel (the bench issue's bound)
+WINDOW = 4    # s of generator traffic per window
+
+n = fails = 0
+
+
+def ok(name, note=""):
+    global n
+    n += 1
+    print(f"ok {n} {name}" + (f" # {note}" if note else ""), flush=True)
+
+
+def notok(name, why):
+    global n, fails
+    n += 1
+    fails += 1
+    print(f"not ok {n} {name} # {why}", flush=True)
+
+
+def check(name, cond, why, note=""):
+    (ok(name, note) if cond else notok(name, why))
+
+
+def env(key):
+    with open("/harness/run/env", encoding="ascii") as f:
+        for line in f:
+            k, _, v = line.strip().partition("=")
+            if k == key:
+                return v
+    return ""
+
+
+def rx_packets():
+    with open(f"/sys/class/net/{NETIF}/statistics/rx_packets", encoding="ascii") as f:
+        return int(f.read())
+
+
+def window(mode):
+    """Counters' growth and packets received over WINDOW s of a 1500-byte,
+    16-flow flood, with the plugin in MODE."""
+    hostctl.cost_mode(mode)
+    with hostctl.flood(1500, 16, env("LOCAL_V4"), stop_after=120):
+        time.sleep(1)
+        a, ra = hostctl.cost(), rx_packets()
+        time.sleep(WINDOW)
+        rb, b = rx_packets(), hostctl.cost()
+    time.sleep(1)
+    d = {k: b[k] - a[k] for k in ("insn", "mem", "l1miss", "l2miss")}
+    d["rx"] = rb - ra
+    return d
+
+
+def main():
+    print("TAP version 13", flush=True)
+    if os.path.basename(os.path.realpath(f"/sys/class/net/{NETIF}/device/driver")) != "mana":
+        print("1..0 # SKIP not a MANA NIC", flush=True)
+        return 4
+    try:
+        first = hostctl.cost()
+    except hostctl.HostError as e:
+        print(f"1..0 # SKIP no cost plugin in this guest's QEMU: {e}", flush=True)
+        return 4
+    print("1..7", flush=True)
+
+    # off: nothing is counted while the guest works
+    hostctl.cost_mode("off")
+    a = hostctl.cost()
+    subprocess.run(["ping", "-q", "-c", "50", "-i", "0.01", env("REMOTE_V4")],
+                   capture_output=True, check=False)
+    b = hostctl.cost()
+    check("off_counts_nothing", b["insn"] == a["insn"] and b["mem"] == a["mem"],
+          f"instructions {a['insn']} -> {b['insn']}, accesses {a['mem']} -> {b['mem']}")
+
+    # count: the guest's work is counted, on every vCPU that ran
+    c1 = window("count")
+    c2 = window("count")
+    # (no kernel receives a UDP frame in fewer than 500 instructions)
+    check("count_counts_traffic", c1["rx"] > 1000 and c1["insn"] > 500 * c1["rx"] and
+          0 < c1["mem"] < 2 * c1["insn"] and c1["l1miss"] == 0,
+          f"window: {c1} (want packets, at least 500 instructions per packet, "
+          "accesses below 2 per instruction, no cache misses in count mode)",
+          f"{c1['insn'] // max(c1['rx'], 1)} instructions, "
+          f"{c1['mem'] // max(c1['rx'], 1)} accesses per packet")
+    ipp = [w["insn"] / w["rx"] for w in (c1, c2) if w["rx"]]
+    spread = (max(ipp) - min(ipp)) * 100 / min(ipp) if len(ipp) == 2 else None
+    check("count_repeats_per_packet", spread is not None and spread <= SPREAD,
+          f"instructions per packet {[round(x) for x in ipp]}: "
+          f"{spread if spread is None else round(spread, 2)}% apart, more than {SPREAD}%",
+          f"{[round(x) for x in ipp]}: {round(spread or 0, 2)}% apart")
+
+    # cache: misses are counted, L2 within L1D within the accesses
+    k = window("cache")
+    check("cache_counts_misses", k["rx"] > 0 and 0 < k["l2miss"] <= k["l1miss"] <= k["mem"],
+          f"window: {k}",
+          f"{k['l1miss'] / max(k['rx'], 1):.1f} L1D, {k['l2miss'] / max(k['rx'], 1):.1f} "
+          "L2 misses per packet")
+
+    # a request it does not know is refused, the mode stays
+    try:
+        hostctl.qmp("harness-cost", request="mode fast")
+        notok("unknown_mode_refused", "'mode fast' was accepted")
+    except hostctl.HostError as e:
+        m = hostctl.cost()
+        check("unknown_mode_refused", m["want"] == "cache" and m["mode"] == "cache",
+              f"after the refusal ({e}) mode {m['mode']}, want {m['want']}")
+
+    # back to off: counting stops again
+    hostctl.cost_mode("off")
+    a = hostctl.cost()
+    time.sleep(2)
+    b = hostctl.cost()
+    check("off_again_stops", b["insn"] == a["insn"],
+          f"instructions {a['insn']} -> {b['insn']} in mode off")
+    check("vcpus_all_reported", len(first["vcpus"]) == os.cpu_count(),
+          f"{len(first['vcpus'])} vCPUs reported, the guest has {os.cpu_count()}")
+    print(f"# totals: {n - fails} pass, {fails} fail", flush=True)
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
