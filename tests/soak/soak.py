@@ -1048,6 +1048,23 @@ class Soak:
             with open(hung, "w", encoding="ascii") as f:
                 f.write(str(120 * SLOW))
             self.log(f"soak: a task blocked {120 * SLOW} s in the kernel is logged (hung-task detector)")
+        # A CPU without an RCU quiescent state for the stall timeout is a
+        # failure ("self-detected stall"). A slow kernel gets the margin
+        # every other limit gets: the kernel bounds a softirq run by time
+        # between NAPI polls, and under TCG one poll of a debug kernel takes
+        # 0.1-0.4 s (microseconds on hardware); page_pool's refill maps 64
+        # pages, each running the pending NET_RX softirq where it re-enables
+        # BH, so one refill in process context under a flood took 7.5-10.4 s
+        # of a 128-byte flood (finding H, README; tests/soak/refill-softirq.py
+        # measures it), past the 3 s minimum, near the 21 s default
+        stall = "/sys/module/rcupdate/parameters/rcu_cpu_stall_timeout"
+        if SLOW > 1 and os.path.exists(stall):
+            with open(stall, encoding="ascii") as f:
+                base = int(f.read())
+            with open(stall, "w", encoding="ascii") as f:
+                f.write(str(min(300, base * SLOW)))  # (300 s: the kernel's maximum)
+            self.log(f"soak: an RCU CPU stall of {min(300, base * SLOW)} s is reported "
+                     f"({base} s x --slow {SLOW})")
         self.faults_off()
         self.flood_off()
         self.nsim_start()
