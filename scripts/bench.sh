@@ -17,6 +17,18 @@
 #                 mainline) takes the first its driver accepts and the other
 #                 guests use the same (default 8192,4096,2048,1024)
 # BENCH_CYCLES    interface down/up cycles per memory figure (default 3)
+# BENCH_COST_SECONDS  length of one cost window (default 5; 0: none): guest
+#                 instructions, data accesses and modeled cache misses per
+#                 received packet, from the cost plugin (emu/plugin/cost.c)
+# BENCH_COST_ROUNDS   cost windows per frame size and plugin mode (default 2)
+# BENCH_CPUS      guest vCPUs (default 2: the host has 2 cores, and each vCPU
+#                 is a host thread under multi-threaded TCG)
+# BENCH_QUEUES    RX queues (channels) of the rate and cost windows (default 0:
+#                 the driver's default, one per vCPU), the generator's flows
+#                 spread over them by RSS
+# BENCH_FLOWS     the generator's flows (default 16)
+# BENCH_PPS_RING  RX ring of the rate and cost windows (default 0: the
+#                 driver's default, 1024 in every kernel here)
 set -euo pipefail
 given=${BASE:-} # make bench BASE=<b>: that base alone
 . "$(dirname "$0")/lib.sh"
@@ -30,6 +42,12 @@ BENCH_SIZES=${BENCH_SIZES:-64,1500}
 BENCH_MTUS=${BENCH_MTUS:-1500,9000}
 BENCH_RINGS=${BENCH_RINGS:-8192,4096,2048,1024}
 BENCH_CYCLES=${BENCH_CYCLES:-3}
+BENCH_COST_SECONDS=${BENCH_COST_SECONDS:-5}
+BENCH_COST_ROUNDS=${BENCH_COST_ROUNDS:-2}
+BENCH_CPUS=${BENCH_CPUS:-2}
+BENCH_QUEUES=${BENCH_QUEUES:-0}
+BENCH_FLOWS=${BENCH_FLOWS:-16}
+BENCH_PPS_RING=${BENCH_PPS_RING:-0}
 OUT=$BUILD/bench
 for cfg in $BENCH_CONFIGS; do config_env "$cfg"; done
 for b in $BENCH_BASES; do
@@ -57,8 +75,11 @@ run_guest() {
 	local cfg=$1 base=$2 kind=$3 series=$4 rings=$5 log=$OUT/$1-$3.log
 	local args="--rings $rings --mtus $BENCH_MTUS --xdp --cycles $BENCH_CYCLES"
 	args="$args --sizes $BENCH_SIZES --seconds $BENCH_SECONDS --rounds $BENCH_ROUNDS"
+	args="$args --cost-seconds $BENCH_COST_SECONDS --cost-rounds $BENCH_COST_ROUNDS"
+	args="$args --queues $BENCH_QUEUES --flows $BENCH_FLOWS --pps-ring $BENCH_PPS_RING"
 	step "bench: $cfg $kind guest, Linux $base (log: ${log#"$ROOT"/})"
-	if ! BASE=$base CONFIG=$cfg SERIES=$series NIC=mana TIMEOUT=${BENCH_TIMEOUT:-1200} \
+	# (COST=off: the cost plugin loaded, counting only in the cost windows)
+	if ! BASE=$base CONFIG=$cfg SERIES=$series NIC=mana COST=off SMP=$BENCH_CPUS TIMEOUT=${BENCH_TIMEOUT:-1200} \
 		RUN="python3 /harness/run/tests/bench/rx-bench.py $args" \
 		run_step "bench: the $cfg $kind guest runs rx-bench.py" "$log" "$ROOT/scripts/vm.sh"; then
 		warn "$cfg $kind guest did not finish: see $log (its figures are missing below)"
@@ -83,7 +104,8 @@ patches_of() {
 		7.3) echo "net-next (Linux 7.3 + net-next/): $(patches_of "$b")" ;;
 		esac
 	done
-	echo "qemu: $("$BUILD/qemu/build/qemu-system-x86_64" --version | head -1), TCG, 2 vCPUs, 2 GiB per guest"
+	echo "qemu: $("$BUILD/qemu/build/qemu-system-x86_64" --version | head -1), TCG, $BENCH_CPUS vCPUs, 2 GiB per guest"
+	echo "rate and cost windows: RX queues $BENCH_QUEUES, ring $BENCH_PPS_RING (0: the driver's default), $BENCH_FLOWS flows, frames of $BENCH_SIZES B"
 	echo "host: $(nproc) CPUs, load average at start:$(cut -d' ' -f1-3 /proc/loadavg | sed 's/^/ /')"
 } >"$OUT/run-info.txt"
 

@@ -16,6 +16,10 @@ a kind without a log is left out), prints the tables and writes into <outdir>:
                          mainline=<pps> net-next=<pps> net-next-ratio=<r>
                          mainline-ratio=<r>
                   rx-cpu <config> size=<n> (the same fields, ns per packet)
+                  rx-cost <config> size=<n> kernel=<kind> insn=<n> mem=<n>
+                          miss=<n> l1miss=<n> (per received packet, from
+                          the cost plugin: one line per kernel; miss = the
+                          modeled L2's misses, l1miss = the L1D's)
                 ratio = series/base, net-next-ratio = net-next/mainline,
                 mainline-ratio = mainline/base (7.3 against 6.12)
   report.txt    the tables as printed, with the methods
@@ -73,6 +77,15 @@ mainline, 7.3/6.12 = mainline / base.
              NoPorts). drops = rx_dropped + softnet drops + IP discards.
   cpu ns/pkt busy jiffies of /proc/stat (all but idle and iowait) x the
              USER_HZ tick / packets; util = busy share of all guest CPUs.
+  insn, mem  guest instructions executed and data accesses made (all vCPUs,
+             everything the guest ran) per received packet, counted by the
+             cost plugin (emu/plugin/cost.c) over a generator window; the
+             median of the windows. Counted, not timed: the host's load does
+             not change them; spread = (max - min) / median of the windows'
+             instructions per packet.
+  L1D, L2    misses per received packet of a modeled cache per vCPU (64 KiB
+             4-way L1D, 1 MiB 8-way L2, 64 B lines, LRU, physical addresses,
+             data accesses only), from windows with the cache model on.
 Limits: every figure comes from the emulator: the guests run under TCG (no
 KVM) on a shared 2-core host, and the generator runs in QEMU's main loop, so
 absolute rates and CPU times are emulator-bound and noisy; only ratios of
@@ -81,7 +94,7 @@ the host's load while each guest ran."""
 
 
 def parse(path):
-    res = {"info": {}, "mem": [], "pps": [], "notes": [], "log": False}
+    res = {"info": {}, "mem": [], "pps": [], "cost": [], "notes": [], "log": False}
     if not os.path.exists(path):
         return res
     res["log"] = True
@@ -104,7 +117,7 @@ def parse(path):
                         kv[k] = v
             if t[1] == "info":
                 res["info"] = kv
-            elif t[1] in ("mem", "pps"):
+            elif t[1] in ("mem", "pps", "cost"):
                 res[t[1]].append(kv)
     return res
 
@@ -305,6 +318,10 @@ def main():
                "CPUs, packets dropped"]
     report += table(cols4, rows4)
 
+    report += ["", "Cost per received packet (cost plugin): guest instructions, "
+               "data accesses, modeled cache misses"]
+    report += cost_table(data, configs, kinds, ratios, lines)
+
     missing = [f"{c} {k}" for c in configs for k in kinds
                if not data[c][k]["info"]]
     notes = [f"{c} {k}: {n}" for c in configs for k in kinds
@@ -325,6 +342,40 @@ def main():
         with open(os.path.join(outdir, name), "w", encoding="utf-8") as f:
             f.write(body)
     plot(outdir, kinds, ratios, {k: bool(v) for k, v in dat.items()})
+
+
+def cost_table(data, configs, kinds, ratios, lines):
+    """The cost table's lines; adds the rx-cost lines to LINES."""
+    figs = (("insn", "insn/pkt", 0), ("mem", "mem/pkt", 0),
+            ("l1miss", "L1D miss/pkt", 1), ("l2miss", "L2 miss/pkt", 1))
+    cols = [("", "config", 10), ("", "size", 5)]
+    for key, head, _ in figs:
+        cols += [(head, k, 9) for k in kinds]
+        if key == "insn":
+            cols += [(head, r[1], 8) for r in ratios]
+    cols += [("spread %", k, 9) for k in kinds]
+    rows = []
+    for c in configs:
+        d = data[c]
+        sizes = sorted({x["size"] for k in kinds for x in d[k]["cost"]})
+        for size in sizes:
+            p = {k: next((x for x in d[k]["cost"] if x["size"] == size), {})
+                 for k in kinds}
+            row = [c, str(size)]
+            for key, _, digits in figs:
+                v = {k: p[k].get(key) for k in kinds}
+                v = {k: x if isinstance(x, (int, float)) else None for k, x in v.items()}
+                row += [fmt(v[k], f".{digits}f") for k in kinds]
+                if key == "insn":
+                    row += [fmt(ratio(v[n], v[dn]), ".2f") for _, _, n, dn in ratios]
+            row += [fmt(p[k].get("insn_spread_pct"), ".2f") for k in kinds]
+            rows.append(row)
+            for k in kinds:
+                if p[k]:
+                    lines.append(f"rx-cost {c} size={size} kernel={k} insn={p[k]['insn']} "
+                                 f"mem={p[k]['mem']} miss={p[k]['l2miss']} "
+                                 f"l1miss={p[k]['l1miss']}")
+    return table(cols, rows)
 
 
 def mem_dat(label, figs, kinds, ratios):

@@ -8,7 +8,8 @@ It measures, it does not judge: nothing here passes or fails on a number.
 
 usage: rx-bench.py [--rings 8192,4096,...] [--xdp] [--mtus 1500,9000]
                    [--cycles N] [--sizes 64,1500] [--seconds N] [--rounds N]
-                   [--flows N] [--pps-ring N]
+                   [--flows N] [--pps-ring N] [--queues N] [--cost-seconds N]
+                   [--cost-rounds N]
 
 RX memory, per MTU (and with an XDP_PASS program attached if --xdp), with the
 RX ring at the first of --rings that the driver accepts:
@@ -33,6 +34,18 @@ and UDP and is dropped there as NoPorts) runs --rounds windows of --seconds
 delta / elapsed time is a window's rate, the median window is reported;
 busy jiffies of /proc/stat x the USER_HZ tick / packets over all windows is
 the guest CPU per packet.
+
+Cost per packet (--cost-seconds N > 0, in a QEMU with the cost plugin:
+scripts/vm.sh COST=off): after the rate windows, per frame size and round,
+one window with the plugin counting (mode count) and one with its cache
+model (mode cache): the growth of the guest's instructions, data accesses
+(both summed over the vCPUs) and modeled L1D and L2 misses over the window,
+divided by the interface's rx_packets delta. Everything the guest executed
+in the window counts: the driver, the stack, interrupts, the timer, idle
+entry and this script's own reads (a few per window). Instructions and
+accesses are from the count windows (the cache model slows the guest, which
+changes its NAPI batching), misses from the cache windows; the median over
+the rounds, and the spread (max - min) / median of instructions per packet.
 """
 import argparse
 import glob
@@ -317,17 +330,11 @@ def sample():
 
 def measure_pps(size, seconds, flows, warmup=2):
     """One window of the RX generator at @size; the counters' deltas."""
-    hostctl.qom_set("rxgen-size", size)
-    hostctl.qom_set("rxgen-flows", flows)
-    hostctl.qom_set("rxgen-dst-ip", GUEST_IP)
-    hostctl.qom_set("rxgen", True)
-    try:
+    with hostctl.flood(size, flows, GUEST_IP):
         time.sleep(warmup)
         a = sample()
         time.sleep(seconds)
         b = sample()
-    finally:
-        hostctl.qom_set("rxgen", False)
     time.sleep(1)
     w = {k: b[k] - a[k] for k in a}
     w["pps"] = round(w["rx"] / w["t"])
@@ -355,6 +362,69 @@ def report_pps(size, windows):
         cpu_ns_per_pkt=round(busy * 1e9 / USER_HZ / pkts) if pkts else 0)
 
 
+def measure_cost(size, seconds, flows, mode, warmup=2):
+    """One generator window at @size with the cost plugin in @mode: the
+    counters' growth and the packets received."""
+    hostctl.cost_mode(mode)
+    with hostctl.flood(size, flows, GUEST_IP):
+        time.sleep(warmup)
+        ca, rx_a, t_a = hostctl.cost(), counter("rx_packets"), time.monotonic()
+        time.sleep(seconds)
+        rx_b, t_b, cb = counter("rx_packets"), time.monotonic(), hostctl.cost()
+    time.sleep(1)
+    w = {k: cb[k] - ca[k] for k in ("insn", "mem", "l1miss", "l2miss")}
+    w["rx"] = rx_b - rx_a
+    out("cost-window", size=size, mode=mode, seconds=round(t_b - t_a, 2),
+        rx_packets=w["rx"], **w)
+    return w
+
+
+def per_pkt(windows, key):
+    return [w[key] / w["rx"] for w in windows if w["rx"]]
+
+
+def report_cost(size, count, cache):
+    """Per packet: instructions and accesses (count windows), misses (cache
+    windows); medians, and the spread of instructions per packet."""
+    insn = per_pkt(count, "insn")
+    if not insn:
+        note(f"cost at {size} B: no packets in the count windows")
+        return
+    med = statistics.median(insn)
+    l1 = per_pkt(cache, "l1miss")
+    l2 = per_pkt(cache, "l2miss")
+    out("cost", size=size, windows=len(count), cache_windows=len(cache),
+        rx_packets=sum(w["rx"] for w in count),
+        insn=round(med), mem=round(statistics.median(per_pkt(count, "mem"))),
+        l1miss=round(statistics.median(l1), 1) if l1 else "-",
+        l2miss=round(statistics.median(l2), 1) if l2 else "-",
+        insn_spread_pct=round((max(insn) - min(insn)) * 100 / med, 2))
+
+
+def run_cost(sizes, seconds, rounds, flows):
+    try:
+        hostctl.cost()
+    except hostctl.HostError as e:
+        note(f"no cost figures: {e}")
+        return
+    count = {size: [] for size in sizes}
+    cache = {size: [] for size in sizes}
+    try:
+        for _ in range(rounds):
+            for size in sizes:
+                count[size].append(measure_cost(size, seconds, flows, "count"))
+                cache[size].append(measure_cost(size, seconds, flows, "cache"))
+    except (hostctl.HostError, RuntimeError) as e:
+        note(f"cost windows stopped: {e}")
+    finally:
+        try:
+            hostctl.cost_mode("off")
+        except hostctl.HostError as e:
+            note(f"cost plugin: {e}")
+    for size in sizes:
+        report_cost(size, count[size], cache[size])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rings", default="8192,4096,2048,1024")
@@ -369,6 +439,13 @@ def main():
     ap.add_argument("--flows", type=int, default=16)
     ap.add_argument("--pps-ring", type=int, default=0,
                     help="RX ring for the rate runs (0: the driver's default)")
+    ap.add_argument("--queues", type=int, default=0,
+                    help="RX queues (channels) for the rate and cost runs "
+                    "(0: the driver's default)")
+    ap.add_argument("--cost-seconds", type=float, default=0,
+                    help="length of one cost window (0: no cost windows)")
+    ap.add_argument("--cost-rounds", type=int, default=2,
+                    help="cost windows per frame size and plugin mode")
     args = ap.parse_args()
     if not NETIF:
         sys.exit("NETIF is not set: run in a harness guest")
@@ -395,6 +472,8 @@ def main():
     link("down")
     sh(f"ip link set dev {NETIF} mtu 1500")
     sh(f"ethtool -G {NETIF} rx {args.pps_ring or default_ring}")
+    if args.queues:
+        sh(f"ethtool -L {NETIF} combined {args.queues}")
     link("up")
     wait_posted(host, rx_queues() * (args.pps_ring or default_ring))
     if not host:
@@ -411,6 +490,8 @@ def main():
     for size in sizes:
         if windows[size]:
             report_pps(size, windows[size])
+    if args.cost_seconds > 0:
+        run_cost(sizes, args.cost_seconds, args.cost_rounds, args.flows)
 
 if __name__ == "__main__":
     main()
