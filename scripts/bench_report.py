@@ -177,6 +177,14 @@ def kv_line(head, figs, ratios=()):
     return " ".join(parts)
 
 
+def by_size(d, kinds, section):
+    """(size, {kind: its SECTION record of that frame size, or {}}) for each
+    frame size a kind of config data D reported in SECTION."""
+    for size in sorted({x["size"] for k in kinds for x in d[k][section]}):
+        yield size, {k: next((x for x in d[k][section] if x["size"] == size), {})
+                     for k in kinds}
+
+
 def paired(figs):
     return any(figs.get(n) is not None and figs.get(d) is not None
                for _, _, n, d in RATIOS)
@@ -279,11 +287,7 @@ def main():
     cols4 += [("drops", k, 7) for k in kinds]
     rows3, rows4 = [], []
     for c in configs:
-        d = data[c]
-        sizes = sorted({p["size"] for k in kinds for p in d[k]["pps"]})
-        for size in sizes:
-            p = {k: next((x for x in d[k]["pps"] if x["size"] == size), {})
-                 for k in kinds}
+        for size, p in by_size(data[c], kinds, "pps"):
             pps = {k: p[k].get("pps") for k in kinds}
             best = {k: p[k].get("pps_max") for k in kinds}
             cpu = {k: p[k].get("cpu_ns_per_pkt") or None for k in kinds}
@@ -356,11 +360,7 @@ def cost_table(data, configs, kinds, ratios, lines):
     cols += [("spread %", k, 9) for k in kinds]
     rows = []
     for c in configs:
-        d = data[c]
-        sizes = sorted({x["size"] for k in kinds for x in d[k]["cost"]})
-        for size in sizes:
-            p = {k: next((x for x in d[k]["cost"] if x["size"] == size), {})
-                 for k in kinds}
+        for size, p in by_size(data[c], kinds, "cost"):
             row = [c, str(size)]
             for key, _, digits in figs:
                 v = {k: p[k].get(key) for k in kinds}
