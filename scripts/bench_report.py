@@ -23,7 +23,7 @@ a kind without a log is left out), prints the tables and writes into <outdir>:
                 ratio = series/base, net-next-ratio = net-next/mainline,
                 mainline-ratio = mainline/base (7.3 against 6.12)
   report.txt    the tables as printed, with the methods
-  mem.dat, pps.dat, cpu.dat and rx-bench.png (gnuplot)
+  mem.dat, pps.dat, cpu.dat, insn.dat, miss.dat and rx-bench.png (gnuplot)
 Figures a guest did not produce are "-" in the tables.
 """
 import os
@@ -198,7 +198,7 @@ def main():
     ratios = [r for r in RATIOS if r[2] in kinds and r[3] in kinds]
     cross = "base" in kinds and "mainline" in kinds
     lines, report = [], []
-    dat = {"mem": [], "pps": [], "cpu": []}
+    dat = {"mem": [], "pps": [], "cpu": [], "insn": [], "miss": []}
 
     info = os.path.join(outdir, "run-info.txt")
     if os.path.exists(info):
@@ -324,7 +324,7 @@ def main():
 
     report += ["", "Cost per received packet (cost plugin): guest instructions, "
                "data accesses, modeled cache misses"]
-    report += cost_table(data, configs, kinds, ratios, lines)
+    report += cost_table(data, configs, kinds, ratios, lines, dat)
 
     missing = [f"{c} {k}" for c in configs for k in kinds
                if not data[c][k]["info"]]
@@ -348,8 +348,9 @@ def main():
     plot(outdir, kinds, ratios, {k: bool(v) for k, v in dat.items()})
 
 
-def cost_table(data, configs, kinds, ratios, lines):
-    """The cost table's lines; adds the rx-cost lines to LINES."""
+def cost_table(data, configs, kinds, ratios, lines, dat):
+    """The cost table's lines; adds the rx-cost lines to LINES and the
+    plot's rows (instructions, L2 misses per packet) to DAT."""
     figs = (("insn", "insn/pkt", 0), ("mem", "mem/pkt", 0),
             ("l1miss", "L1D miss/pkt", 1), ("l2miss", "L2 miss/pkt", 1))
     cols = [("", "config", 10), ("", "size", 5)]
@@ -370,6 +371,12 @@ def cost_table(data, configs, kinds, ratios, lines):
                     row += [fmt(ratio(v[n], v[dn]), ".2f") for _, _, n, dn in ratios]
             row += [fmt(p[k].get("insn_spread_pct"), ".2f") for k in kinds]
             rows.append(row)
+            for key, spec in (("insn", "d"), ("l2miss", ".1f")):
+                v = {k: p[k].get(key) if isinstance(p[k].get(key), (int, float)) else None
+                     for k in kinds}
+                if paired(v):
+                    dat["insn" if key == "insn" else "miss"].append(
+                        mem_dat(f"{c} {size}B", v, kinds, ratios, spec))
             for k in kinds:
                 if p[k]:
                     lines.append(f"rx-cost {c} size={size} kernel={k} insn={p[k]['insn']} "
@@ -378,25 +385,26 @@ def cost_table(data, configs, kinds, ratios, lines):
     return table(cols, rows)
 
 
-def mem_dat(label, figs, kinds, ratios):
+def mem_dat(label, figs, kinds, ratios, spec="d"):
     """A gnuplot row: the label, a figure per kind, a ratio per pair ("-":
     none)."""
-    vals = [fmt(figs[k]) for k in kinds]
+    vals = [fmt(figs[k], spec) for k in kinds]
     vals += [fmt(ratio(figs[n], figs[d]), ".2f") for _, _, n, d in ratios]
     return f'"{label}" ' + " ".join(vals)
 
 
 def plot(outdir, kinds, ratios, have):
     png = os.path.join(outdir, "rx-bench.png")
-    panels = [p for p in ("mem", "pps", "cpu") if have[p]]
+    panels = [p for p in ("mem", "pps", "cpu", "insn", "miss") if have[p]]
     if not panels:
         print("no figures: no plot")
         return
     n = len(kinds)
-    gp = ["set terminal pngcairo size 1800,620 font 'sans,10'",
+    rows = 1 if len(panels) <= 3 else 2
+    gp = [f"set terminal pngcairo size 1800,{620 * rows} font 'sans,10'",
           "set termoption noenhanced", 'set datafile missing "-"',
           f'set output "{png}"',
-          f'set multiplot layout 1,{len(panels)} title '
+          f'set multiplot layout {rows},{min(3, len(panels))} title '
           f'"MANA RX: {", ".join(kinds)}; bar labels: '
           f'{", ".join(r[1] for r in ratios)} (emulator under QEMU TCG; see report.txt)"',
           "set style data histograms", "set style histogram clustered gap 1",
@@ -417,7 +425,9 @@ def plot(outdir, kinds, ratios, have):
         return out
     titles = {"mem": ("RX memory per posted buffer (bytes, log scale)", True),
               "pps": ("RX packets/s, emulator generator", False),
-              "cpu": ("guest CPU per packet (ns)", False)}
+              "cpu": ("guest CPU per packet (ns)", False),
+              "insn": ("guest instructions per packet (cost plugin)", False),
+              "miss": ("modeled L2 misses per packet (cost plugin)", False)}
     for p in panels:
         path = os.path.join(outdir, f"{p}.dat")
         title, log = titles[p]
