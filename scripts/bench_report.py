@@ -82,7 +82,10 @@ mainline, 7.3/6.12 = mainline / base.
              cost plugin (emu/plugin/cost.c) over a generator window; the
              median of the windows. Counted, not timed: the host's load does
              not change them; spread = (max - min) / median of the windows'
-             instructions per packet.
+             instructions per packet; min busy = the guest CPUs' lowest busy
+             share in those windows: below 0.95 a window was emulator-bound
+             (the guest idled between the generator's batches, and its
+             packets also paid for the interrupts and idle entries).
   L1D, L2    misses per received packet of a modeled cache per vCPU (64 KiB
              4-way L1D, 1 MiB 8-way L2, 64 B lines, LRU, physical addresses,
              data accesses only), from windows with the cache model on.
@@ -359,6 +362,7 @@ def cost_table(data, configs, kinds, ratios, lines, dat):
         if key == "insn":
             cols += [(head, r[1], 8) for r in ratios]
     cols += [("spread %", k, 9) for k in kinds]
+    cols += [("min busy", k, 9) for k in kinds]
     rows = []
     for c in configs:
         for size, p in by_size(data[c], kinds, "cost"):
@@ -370,6 +374,7 @@ def cost_table(data, configs, kinds, ratios, lines, dat):
                 if key == "insn":
                     row += [fmt(ratio(v[n], v[dn]), ".2f") for _, _, n, dn in ratios]
             row += [fmt(p[k].get("insn_spread_pct"), ".2f") for k in kinds]
+            row += [fmt(p[k].get("busy_min"), ".2f") for k in kinds]
             rows.append(row)
             for key, spec in (("insn", "d"), ("l2miss", ".1f")):
                 v = {k: p[k].get(key) if isinstance(p[k].get(key), (int, float)) else None

@@ -20,6 +20,7 @@ import hostctl  # noqa: E402
 NETIF = os.environ.get("NETIF", "")
 SPREAD = 2.0  # % between two windows of one kernel (the bench issue's bound)
 WINDOW = 4    # s of generator traffic per window
+BUSY = 0.95   # the guest's busy share that makes a window guest-bound
 
 n = fails = 0
 
@@ -35,6 +36,12 @@ def notok(name, why):
     n += 1
     fails += 1
     print(f"not ok {n} {name} # {why}", flush=True)
+
+
+def skip(name, why):
+    global n
+    n += 1
+    print(f"ok {n} {name} # SKIP {why}", flush=True)
 
 
 def check(name, cond, why, note=""):
@@ -55,18 +62,25 @@ def rx_packets():
         return int(f.read())
 
 
+def busy_jiffies():
+    with open("/proc/stat", encoding="ascii") as f:
+        t = [int(x) for x in f.readline().split()[1:]]
+    return sum(t[:8]) - t[3] - t[4]  # all but idle and iowait
+
+
 def window(mode):
     """Counters' growth and packets received over WINDOW s of a 1500-byte,
     16-flow flood, with the plugin in MODE."""
     hostctl.cost_mode(mode)
     with hostctl.flood(1500, 16, env("LOCAL_V4"), stop_after=120):
         time.sleep(1)
-        a, ra = hostctl.cost(), rx_packets()
+        a, ra, ja, ta = hostctl.cost(), rx_packets(), busy_jiffies(), time.monotonic()
         time.sleep(WINDOW)
-        rb, b = rx_packets(), hostctl.cost()
+        rb, jb, tb, b = rx_packets(), busy_jiffies(), time.monotonic(), hostctl.cost()
     time.sleep(1)
     d = {k: b[k] - a[k] for k in ("insn", "mem", "l1miss", "l2miss")}
     d["rx"] = rb - ra
+    d["busy"] = (jb - ja) / ((tb - ta) * os.sysconf("SC_CLK_TCK") * os.cpu_count())
     return d
 
 
@@ -101,12 +115,20 @@ def main():
           "accesses below 2 per instruction, no cache misses in count mode)",
           f"{c1['insn'] // max(c1['rx'], 1)} instructions, "
           f"{c1['mem'] // max(c1['rx'], 1)} accesses per packet")
+    # Instructions per packet repeat only where the guest is the limit: in
+    # a window where it idles between the generator's batches, each packet
+    # also pays a share of interrupts and idle entries that depends on how
+    # the batches fell (the bench reports such windows as emulator-bound)
     ipp = [w["insn"] / w["rx"] for w in (c1, c2) if w["rx"]]
     spread = (max(ipp) - min(ipp)) * 100 / min(ipp) if len(ipp) == 2 else None
-    check("count_repeats_per_packet", spread is not None and spread <= SPREAD,
-          f"instructions per packet {[round(x) for x in ipp]}: "
-          f"{spread if spread is None else round(spread, 2)}% apart, more than {SPREAD}%",
-          f"{[round(x) for x in ipp]}: {round(spread or 0, 2)}% apart")
+    busy = [round(w["busy"], 3) for w in (c1, c2)]
+    seen = f"{[round(x) for x in ipp]}: {round(spread or 0, 2)}% apart, guest busy {busy}"
+    if spread is not None and min(busy) < BUSY:
+        skip("count_repeats_per_packet", f"a window was emulator-bound ({seen}; "
+               f"guest-bound needs {BUSY} busy)")
+    else:
+        check("count_repeats_per_packet", spread is not None and spread <= SPREAD,
+              f"instructions per packet {seen}, more than {SPREAD}% apart", seen)
 
     # cache: misses are counted, L2 within L1D within the accesses
     k = window("cache")
