@@ -14,6 +14,10 @@ the kernel log. A diagnostic: it measures, it does not pass or fail.
 
     make vm CONFIG=arm64-64k DEBUG=1 NIC=mana \
         RUN='python3 /harness/run/tests/soak/refill-softirq.py --ring 8192'
+
+--stall S sets the RCU CPU stall timeout for the change (3 s is the
+kernel's minimum; `SMP=8` for 4 vCPUs and queues makes the change long
+enough on a normal kernel to show what the driver's loop holds).
 """
 import argparse
 import glob
@@ -101,10 +105,14 @@ def main():
     ap.add_argument("--ring", type=int, default=8192)
     ap.add_argument("--size", type=int, default=128, help="flood frame size")
     ap.add_argument("--flows", type=int, default=8)
+    ap.add_argument("--stall", type=int, default=0,
+                    help="RCU CPU stall timeout for the change, s (0: as it is)")
     args = ap.parse_args()
     if not NETIF:
         sys.exit("NETIF is not set: run in a harness guest")
     setup_trace()
+    if args.stall:
+        put("/sys/module/rcupdate/parameters/rcu_cpu_stall_timeout", str(args.stall))
     for d in glob.glob(f"/sys/class/net/{NETIF}/device/msi_irqs/*"):
         try:
             put(f"/proc/irq/{os.path.basename(d)}/smp_affinity", "1")
