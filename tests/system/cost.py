@@ -153,8 +153,9 @@ def main():
     b = hostctl.cost()
     check("off_again_stops", b["insn"] == a["insn"],
           f"instructions {a['insn']} -> {b['insn']} in mode off")
-    check("vcpus_all_reported", len(first["vcpus"]) == os.cpu_count(),
-          f"{len(first['vcpus'])} vCPUs reported, the guest has {os.cpu_count()}")
+    # (QEMU may create more vCPUs than the guest's kernel brings up)
+    check("vcpus_all_reported", len(first["vcpus"]) >= os.cpu_count(),
+          f"{len(first['vcpus'])} vCPUs reported, the guest runs on {os.cpu_count()}")
     print(f"# totals: {n - fails} pass, {fails} fail", flush=True)
     return 1 if fails else 0
 
