@@ -46,6 +46,10 @@ else
 			s/^\Q$ENV{NAME_OLD}\E( \(\d+\):)$/$ENV{NAME_NEW}$1/mg;
 		' "$PATCHES"/*.patch
 	done < <(git log --format='%an%x09%ae' base..HEAD | sort -u)
+	# format-patch folds a From: longer than 78 columns, the rewrite above
+	# does not: one line either way, so the same series exports the same
+	# whoever committed it
+	perl -0pi -e 's/^From: ([^\n<]*\S)\n (<[^\n]*>)$/From: $1 $2/mg' "$PATCHES"/*.patch
 fi
 mapfile -t patches < <(series_patches)
 want=$(series_stamp "${patches[@]}")

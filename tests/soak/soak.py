@@ -59,7 +59,7 @@ KMEMLEAK = "/sys/kernel/debug/kmemleak"
 NETNS = ["ip", "netns", "exec", "remote"]
 # what the driver logs when it leaves a port down after a failed
 # reconfiguration whose old configuration the device refused too (series/
-# patch 19, net-next/ patch 3)
+# patch 20, net-next/ patch 3)
 RESTORE_FAILED = "the port stays down until it is opened again"
 
 # HWC message codes (shared/facts/mana-device.md, mana-bw-clamp.md): the
