@@ -13,7 +13,7 @@ the 9p run share. The NIC under test is QOM path /machine/peripheral/nic0.
                                          set its mode and wait until it is in force
 
 As a module: qmp(), qom_get(), qom_set(), stats(), stat(), flood(), cost(),
-cost_mode().
+cost_mode(), harness_env().
 """
 import contextlib
 import itertools
@@ -25,12 +25,28 @@ import sys
 import time
 
 REQDIR = "/harness/run/host"
+ENV = "/harness/run/env"
 NIC = "/machine/peripheral/nic0"
 _seq = itertools.count()
 
 
 class HostError(Exception):
     pass
+
+
+def harness_env():
+    """The harness's description of this guest (scripts/vm.sh writes it):
+    {"NIC": ..., "LOCAL_V4": ..., ...}; empty outside a harness guest."""
+    env = {}
+    try:
+        with open(ENV, encoding="ascii") as f:
+            for line in f:
+                k, _, v = line.strip().partition("=")
+                if k:
+                    env[k] = v
+    except OSError:
+        pass
+    return env
 
 
 def qmp(execute, timeout=30, then=None, **arguments):

@@ -46,11 +46,6 @@ def put(path, value):
         os.close(fd)
 
 
-def local_v4():
-    with open("/harness/run/env", encoding="ascii") as f:
-        return next(line.split("=", 1)[1].strip() for line in f if line.startswith("LOCAL_V4="))
-
-
 def setup_trace():
     if not os.path.ismount(T):
         subprocess.run(["mount", "-t", "tracefs", "nodev", T], check=True)
@@ -119,7 +114,8 @@ def main():
         except OSError:
             pass  # (a vector the kernel does not let move)
     subprocess.run(["dmesg", "-C"], check=False)
-    with hostctl.flood(args.size, args.flows, local_v4(), stop_after=900):
+    local_v4 = hostctl.harness_env()["LOCAL_V4"]
+    with hostctl.flood(args.size, args.flows, local_v4, stop_after=900):
         time.sleep(2)
         put(f"{T}/tracing_on", "1")
         t0 = time.monotonic()

@@ -107,15 +107,7 @@ ALLOC_REPORT = re.compile(r"page allocation failure:|vmalloc error:")
 
 
 def env_file():
-    env = {}
-    try:
-        with open("/harness/run/env", encoding="ascii") as f:
-            for line in f:
-                k, _, v = line.strip().partition("=")
-                if k:
-                    env[k] = v
-    except OSError:
-        pass
+    env = hostctl.harness_env()
     env.update({k: v for k, v in os.environ.items() if k in (
         "NIC_MAC", "LOCAL_V4", "REMOTE_V4", "LOCAL_V6", "REMOTE_V6")})
     return env
@@ -1054,9 +1046,9 @@ class Soak:
         # between NAPI polls, and under TCG one poll of a debug kernel takes
         # 0.1-0.4 s (microseconds on hardware); page_pool's refill maps 64
         # pages, each running the pending NET_RX softirq where it re-enables
-        # BH, so one refill in process context under a flood took 7.5-10.4 s
-        # of a 128-byte flood (finding H, README; tests/soak/refill-softirq.py
-        # measures it), past the 3 s minimum, near the 21 s default
+        # BH, so under a 128-byte flood one refill in process context took
+        # 7.5-22.4 s (finding H, README; tests/soak/refill-softirq.py
+        # measures it): past the 3 s minimum, near the 21 s default
         stall = "/sys/module/rcupdate/parameters/rcu_cpu_stall_timeout"
         if SLOW > 1 and os.path.exists(stall):
             with open(stall, encoding="ascii") as f:

@@ -49,12 +49,7 @@ def check(name, cond, why, note=""):
 
 
 def env(key):
-    with open("/harness/run/env", encoding="ascii") as f:
-        for line in f:
-            k, _, v = line.strip().partition("=")
-            if k == key:
-                return v
-    return ""
+    return hostctl.harness_env().get(key, "")
 
 
 def rx_packets():
