@@ -238,7 +238,12 @@ guest_stage() { # STAGE CFG CMD [TAG]: run CMD in a CFG guest, collect results
 		guest_build "$cfg" || true # vm.sh fails below and says why
 		GUEST_BUILT[$cfg]=1
 	fi
-	CONFIG=$cfg RUN="$3; bash /harness/run/tests/dmesg-check.sh $label" \
+	# (make check's deadline, CHECK_END_AT, bounds the guest's time)
+	local limit=${TIMEOUT:-1800}
+	if [ -n "${CHECK_END_AT:-}" ] && ((CHECK_END_AT - EPOCHSECONDS < limit)); then
+		limit=$((CHECK_END_AT - EPOCHSECONDS > 60 ? CHECK_END_AT - EPOCHSECONDS : 60))
+	fi
+	TIMEOUT=$limit CONFIG=$cfg RUN="$3; bash /harness/run/tests/dmesg-check.sh $label" \
 		run_step "$1: the $cfg guest${4:+ ($4)} runs the tests" "$out" "$ROOT/scripts/vm.sh" || true
 	if grep -q '^error: ' "$out"; then
 		echo "FAIL $label vm # $(grep '^error: ' "$out" | head -1)" | tee -a "$RESULTS"

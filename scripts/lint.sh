@@ -3,6 +3,14 @@
 # of the whole series. One line per patch per check: PASS/FAIL <check> <patch>: why.
 # LINT_BUILD=0: only the checks that need no kernel build (the builds,
 # sparse and coccicheck are reported as skipped).
+# LINT_PER_PATCH=full (default) builds the whole arm64-64k kernel at base and
+# again after each patch (incrementally); LINT_PER_PATCH=dirs (make check)
+# compiles, after each patch, only the directories whose C files, Makefiles
+# or Kconfig it changes (every directory the series touches when it changes a
+# header), then builds the whole kernel once, at the series' last patch: a
+# broken link or a header breaking an untouched file in between is then seen
+# only if it lasts to the end. On a fresh 2-core machine that spares the
+# full build at base (18 min) and 37 tree walks (about 10 min).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -33,6 +41,8 @@ CP_IGNORE=$CP_IGNORE,UNKNOWN_COMMIT_ID
 CP_IGNORE=$CP_IGNORE,FILE_PATH_CHANGES
 
 LINT_BUILD=${LINT_BUILD:-1}
+LINT_PER_PATCH=${LINT_PER_PATCH:-full}
+case $LINT_PER_PATCH in full | dirs) ;; *) die "LINT_PER_PATCH=$LINT_PER_PATCH: full or dirs" ;; esac
 result() { # result PASS|FAIL|SKIP check name why
 	printf '%s %-12s %s: %s\n' "$1" "$2" "$3" "$4" | tee -a "$RESULTS"
 }
@@ -45,18 +55,31 @@ kdoc_count() { # warnings of kernel-doc on the given files (those that exist)
 	done
 	echo $n
 }
-built_objs() { # the objects the config's last build linked (vmlinux, modules)
-	{
+built_objs() { # FILE...: the objects the config's last build linked: of the
+	# whole kernel (vmlinux.a, modules.order), or with LINT_PER_PATCH=dirs,
+	# of these files' directories (each one's built-in.a and modules.order,
+	# which dir_build removes before it builds the directory: kbuild makes
+	# them again only where the config descends)
+	local d lists=(.)
+	[ "$LINT_PER_PATCH" = full ] ||
+		mapfile -t lists < <(printf '%s\n' "$@" | xargs -r -n1 dirname | sort -u)
+	for d in "${lists[@]}"; do
 		# (ar prints a thin archive's members relative to the current
 		# directory: from $KOUT they are paths in the tree, as below)
-		(cd "$KOUT" && ar t vmlinux.a 2>/dev/null)
-		sed 's/\.o$/.mod/' "$KOUT/modules.order" 2>/dev/null |
-			while read -r m; do cat "$KOUT/$m" 2>/dev/null; done
-	} | tr ' ' '\n' | sort -u
+		if [ "$d" = . ]; then
+			(cd "$KOUT" && ar t vmlinux.a 2>/dev/null)
+		else
+			(cd "$KOUT" && ar t "$d/built-in.a" 2>/dev/null)
+		fi
+		# (a directory the config does not descend into has neither: no
+		# objects, not a failure)
+		sed 's/\.o$/.mod/' "$KOUT/$d/modules.order" 2>/dev/null |
+			while read -r m; do cat "$KOUT/$m" 2>/dev/null; done || true
+	done | tr ' ' '\n' | sort -u
 }
 unbuilt() { # the given .c files that the config does not build
 	local f built
-	built=$(built_objs)
+	built=$(built_objs "$@")
 	for f in "$@"; do
 		[ -f "$f" ] && ! grep -qxF "${f%.c}.o" <<<"$built" && echo "$f"
 	done
@@ -66,7 +89,7 @@ sparse_count() { # sparse warnings on the objects of the given .c files
 	local f objs=() built
 	# only objects the config builds: a single-target build of one it does
 	# not (e.g. behind a hidden symbol nothing selects yet) cannot compile
-	built=$(built_objs)
+	built=$(built_objs "$@")
 	for f in "$@"; do
 		[ -f "$f" ] && grep -qxF "${f%.c}.o" <<<"$built" && objs+=("${f%.c}.o")
 	done
@@ -134,6 +157,30 @@ KSRC=$LINUX
 KOUT=$(kbuild_dir $CONFIG 1 0)
 mapfile -t commits < <(git rev-list --reverse base..HEAD)
 step "lint: ${#commits[@]} patches, per-patch checks on $CONFIG"
+# The kernel's directories where the series changes C files (LINT_PER_PATCH=dirs)
+mapfile -t series_dirs < <(git diff --name-only --diff-filter=d base..HEAD -- '*.c' |
+	grep -E '^(arch|block|crypto|drivers|fs|kernel|lib|mm|net|security|virt)/' | xargs -r -n1 dirname | sort -u)
+patch_dirs() { # COMMIT: the directories LINT_PER_PATCH=dirs compiles after it
+	local f
+	{
+		for f in $(files_of "$1"); do
+			case $f in
+			*.c | */Makefile | */Kbuild | */Kconfig*) dirname "$f" ;;
+			*.h) printf '%s\n' "${series_dirs[@]}" ;;
+			esac
+		done
+	} | grep -E '^(arch|block|crypto|drivers|fs|kernel|lib|mm|net|security|virt)/' | sort -u |
+		while read -r f; do [ -f "$f/Makefile" ] && echo "$f"; done
+}
+dir_build() { # LOG DIR...: W=1 build of the directories; new warnings in $KOUT/new-warnings
+	local log=$1 d
+	shift
+	: >"$KOUT/new-warnings"
+	(($#)) || return 0
+	for d; do rm -f "$KOUT/$d/built-in.a" "$KOUT/$d/modules.order"; done
+	kmake "$KOUT" W=1 "${@/%//}" >"$log" 2>&1 || return
+	"$ROOT/scripts/warnings.py" update "$KOUT/warnings.json" "$log" "$KSRC" >"$KOUT/new-warnings"
+}
 # LINT_FROM=N (local use): per-patch checks from patch N on; the patches
 # before it were checked by an earlier run. make check checks them all.
 LINT_FROM=${LINT_FROM:-1}
@@ -143,8 +190,15 @@ if ((LINT_FROM > 1)); then
 else
 	git checkout -q --detach base
 fi
-if ((LINT_BUILD)); then
+if ((LINT_BUILD)) && [ "$LINT_PER_PATCH" = full ]; then
 	CONFIG=$CONFIG "$ROOT/scripts/kernel.sh" >&2 || die "the $(git describe) kernel does not build for $CONFIG"
+elif ((LINT_BUILD)); then
+	# the warnings of the series' directories before the first patch
+	mapfile -t d0 < <(for d in "${series_dirs[@]}"; do [ -f "$d/Makefile" ] && echo "$d"; done)
+	{ CONFIG=$CONFIG CONFIG_ONLY=1 "$ROOT/scripts/kernel.sh" >&2 &&
+		run_step "lint: building ${d0[*]} for $CONFIG at $(git describe --always --tags) (W=1)" "$LDIR/build-0.log" \
+			dir_build "$LDIR/build-0-kbuild.log" "${d0[@]}"; } ||
+		die "${d0[*]} do not build for $CONFIG at $(git describe --always --tags): see $LDIR/build-0-kbuild.log"
 fi
 i=0
 for c in "${commits[@]}"; do
@@ -171,6 +225,21 @@ for c in "${commits[@]}"; do
 	# shellcheck disable=SC2097,SC2098 # (the same value)
 	if ((!LINT_BUILD)); then
 		result SKIP build "$name" "LINT_BUILD=0"
+	elif [ "$LINT_PER_PATCH" = dirs ]; then
+		mapfile -t pd < <(patch_dirs "$c")
+		if ! git diff --quiet "$c^" "$c" -- '*Kconfig*' &&
+			! CONFIG=$CONFIG CONFIG_ONLY=1 "$ROOT/scripts/kernel.sh" >"$LDIR/build-$i.log" 2>&1; then
+			result FAIL build "$name" "$CONFIG does not configure: see $LDIR/build-$i.log"
+		elif ((${#pd[@]} == 0)); then
+			result PASS build "$name" "$CONFIG: the patch changes no kernel directory"
+		elif ! run_step "lint: building ${pd[*]} for $CONFIG with patch $i" "$LDIR/build-$i.log" \
+			dir_build "$LDIR/build-$i-kbuild.log" "${pd[@]}"; then
+			result FAIL build "$name" "$CONFIG W=1: ${pd[*]} do not build: $(grep -m1 ' error' "$LDIR/build-$i-kbuild.log" || tail -1 "$LDIR/build-$i-kbuild.log")"
+		elif nw=$(wc -l <"$KOUT/new-warnings") && ((nw == 0)); then
+			result PASS build "$name" "$CONFIG W=1 build of ${pd[*]} (what the config builds there): no new warnings"
+		else
+			result FAIL build "$name" "$CONFIG W=1 (${pd[*]}): $nw new warnings: $(head -3 "$KOUT/new-warnings" | tr '\n' ' ')"
+		fi
 	elif CONFIG=$CONFIG run_step "lint: building $CONFIG with patch $i" "$LDIR/build-$i.log" \
 		"$ROOT/scripts/kernel.sh"; then
 		nw=$(wc -l <"$KOUT/new-warnings")
@@ -278,14 +347,17 @@ not_in_base() { # config: print the warnings of the series build that base lacks
 		fi
 	done < <("$ROOT/scripts/warnings.py" list "$KOUT/warnings.json")
 }
-for cfg in x86_64 arm64-4k arm64-16k; do
+# (LINT_PER_PATCH=dirs: arm64-64k's whole build, at the last patch, is here)
+whole=(x86_64 arm64-4k arm64-16k)
+[ "$LINT_PER_PATCH" = full ] || whole=(arm64-64k "${whole[@]}")
+for cfg in "${whole[@]}"; do
 	if ((!LINT_BUILD)); then
 		result SKIP build "$series_name" "$cfg: LINT_BUILD=0"
 		continue
 	fi
 	config_env "$cfg"
 	KOUT=$(kbuild_dir "$cfg" 1 0)
-	if [ "$cfg" = x86_64 ]; then
+	if [ "$cfg" = x86_64 ] || [ "$cfg" = arm64-64k ]; then
 		CONFIG=$cfg run_step "lint: building $cfg with the series" "$LDIR/build-$cfg.log" \
 			"$ROOT/scripts/kernel.sh" ||
 			{ result FAIL build "$series_name" "$cfg does not build: see $KOUT/build.log"; continue; }
