@@ -9,8 +9,9 @@
 # or Kconfig it changes (every directory the series touches when it changes a
 # header), then builds the whole kernel once, at the series' last patch: a
 # broken link or a header breaking an untouched file in between is then seen
-# only if it lasts to the end. On a fresh 2-core machine that spares the
-# full build at base (18 min) and 37 tree walks (about 10 min).
+# only if it lasts to the end. Measured cold on a slow 2-core machine: the
+# full build at base took 18 min and the 37 patches 39; in dirs mode the
+# series' directories at base take 2 min and a patch 5-20 s.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -158,8 +159,9 @@ KOUT=$(kbuild_dir $CONFIG 1 0)
 mapfile -t commits < <(git rev-list --reverse base..HEAD)
 step "lint: ${#commits[@]} patches, per-patch checks on $CONFIG"
 # The kernel's directories where the series changes C files (LINT_PER_PATCH=dirs)
+kernel_dirs_re='^(arch|block|crypto|drivers|fs|kernel|lib|mm|net|security|virt)/'
 mapfile -t series_dirs < <(git diff --name-only --diff-filter=d base..HEAD -- '*.c' |
-	grep -E '^(arch|block|crypto|drivers|fs|kernel|lib|mm|net|security|virt)/' | xargs -r -n1 dirname | sort -u)
+	grep -E "$kernel_dirs_re" | xargs -r -n1 dirname | sort -u)
 patch_dirs() { # COMMIT: the directories LINT_PER_PATCH=dirs compiles after it
 	local f
 	{
@@ -169,7 +171,7 @@ patch_dirs() { # COMMIT: the directories LINT_PER_PATCH=dirs compiles after it
 			*.h) printf '%s\n' "${series_dirs[@]}" ;;
 			esac
 		done
-	} | grep -E '^(arch|block|crypto|drivers|fs|kernel|lib|mm|net|security|virt)/' | sort -u |
+	} | grep -E "$kernel_dirs_re" | sort -u |
 		while read -r f; do [ -f "$f/Makefile" ] && echo "$f"; done
 }
 dir_build() { # LOG DIR...: W=1 build of the directories; new warnings in $KOUT/new-warnings
