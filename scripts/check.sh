@@ -104,9 +104,16 @@ soak_stage() { # soak_stage BASE CONFIG...: the configs' short soaks at once
 	return $rc
 }
 harness_tests() { # the harness's own host-side tests (seconds, stand-ins for builds and guests)
-	local t
+	local t out st
 	for t in "$ROOT"/tests/harness/*.sh; do
-		bash "$t" 2>&1 | grep -E '^(PASS|FAIL|SKIP) '
+		[ -f "$t" ] || continue
+		out=$(bash "$t" 2>&1)
+		st=$?
+		grep -E '^(PASS|FAIL|SKIP) ' <<<"$out"
+		# (a test that dies before its checks must not pass by saying nothing)
+		if ((st != 0)) && ! grep -q '^FAIL ' <<<"$out"; then
+			echo "FAIL harness-$(basename "$t" .sh) # exited $st without a FAIL line: $(tail -1 <<<"$out")"
+		fi
 	done | tee "$R/harness.txt"
 	! grep -q '^FAIL' "$R/harness.txt"
 }
