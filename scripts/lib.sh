@@ -185,6 +185,28 @@ kmake() {
 		KBUILD_BUILD_HOST=series -j"$(nproc)" "$@"
 }
 
+# outermost_dirs DIR...: the directories none of whose ancestors is in the
+# list. kbuild given a directory and one of its subdirectories as targets in
+# one run descends into the parent only along the child's path, so the
+# parent's modules.order then lacks its other subdirectories' (a fresh
+# output directory fails: "cat: drivers/net/ethernet/modules.order").
+outermost_dirs() {
+	local d p keep
+	for d; do
+		keep=1
+		for p; do
+			case $d in "$p"/*) keep=0 ;; esac
+		done
+		if ((keep)); then echo "$d"; fi
+	done | sort -u
+}
+
+# build_error LOG: the first line of a make log that says why it failed
+# (a compiler error, a missing file, a make rule's failure), else its last
+build_error() {
+	grep -m1 -E 'error:|No such file|undefined reference|\*\*\* ' "$1" || tail -1 "$1"
+}
+
 # kbuild_progress LOG: run_step's progress of a kbuild (its CC lines so far)
 kbuild_progress() { echo "$(grep -c '^  CC ' "$1") objects compiled"; }
 

@@ -175,12 +175,13 @@ patch_dirs() { # COMMIT: the directories LINT_PER_PATCH=dirs compiles after it
 		while read -r f; do [ -f "$f/Makefile" ] && echo "$f"; done
 }
 dir_build() { # LOG DIR...: W=1 build of the directories; new warnings in $KOUT/new-warnings
-	local log=$1 d
+	local log=$1 d top
 	shift
 	: >"$KOUT/new-warnings"
 	(($#)) || return 0
 	for d; do rm -f "$KOUT/$d/built-in.a" "$KOUT/$d/modules.order"; done
-	kmake "$KOUT" W=1 "${@/%//}" >"$log" 2>&1 || return
+	mapfile -t top < <(outermost_dirs "$@")
+	kmake "$KOUT" W=1 "${top[@]/%//}" >"$log" 2>&1 || return
 	"$ROOT/scripts/warnings.py" update "$KOUT/warnings.json" "$log" "$KSRC" >"$KOUT/new-warnings"
 }
 # LINT_FROM=N (local use): per-patch checks from patch N on; the patches
@@ -236,7 +237,7 @@ for c in "${commits[@]}"; do
 			result PASS build "$name" "$CONFIG: the patch changes no kernel directory"
 		elif ! run_step "lint: building ${pd[*]} for $CONFIG with patch $i" "$LDIR/build-$i.log" \
 			dir_build "$LDIR/build-$i-kbuild.log" "${pd[@]}"; then
-			result FAIL build "$name" "$CONFIG W=1: ${pd[*]} do not build: $(grep -m1 ' error' "$LDIR/build-$i-kbuild.log" || tail -1 "$LDIR/build-$i-kbuild.log")"
+			result FAIL build "$name" "$CONFIG W=1: ${pd[*]} do not build: $(build_error "$LDIR/build-$i-kbuild.log")"
 		elif nw=$(wc -l <"$KOUT/new-warnings") && ((nw == 0)); then
 			result PASS build "$name" "$CONFIG W=1 build of ${pd[*]} (what the config builds there): no new warnings"
 		else
@@ -251,7 +252,7 @@ for c in "${commits[@]}"; do
 			result FAIL build "$name" "$CONFIG W=1: $nw new warnings: $(head -3 "$KOUT/new-warnings" | tr '\n' ' ')"
 		fi
 	else
-		result FAIL build "$name" "$CONFIG build fails: $(tail -1 "$LDIR/build-$i.log")"
+		result FAIL build "$name" "$CONFIG build fails: $(build_error "$LDIR/build-$i.log")"
 	fi
 	cp=$(git format-patch -1 --stdout "$c" | scripts/checkpatch.pl --strict --max-line-length=80 \
 		--ignore=$CP_IGNORE --showfile -q - 2>&1 || true)
