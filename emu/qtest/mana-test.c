@@ -1138,6 +1138,25 @@ static uint64_t stats_count(Machine *mc, int i, const char *head,
     return g_ascii_strtoull(f + strlen(k), NULL, 10);
 }
 
+/*
+ * Wait until counter @key of mana0's stats line @head reaches @min: the
+ * generator runs on its own thread, so what it did is seen some time after
+ * the QMP command that started it. Its value then; a test fails after 10 s.
+ */
+static uint64_t stats_wait(Machine *mc, const char *head, const char *key,
+                           uint64_t min)
+{
+    gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    uint64_t v;
+
+    while ((v = stats_count(mc, 0, head, key)) < min &&
+           g_get_monotonic_time() < end) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(v, >=, min);
+    return v;
+}
+
 /* A frame over the receiver's max frame is dropped and counted. */
 static void test_rx_mtu(void)
 {
@@ -1179,10 +1198,9 @@ static void test_rxgen_mtu(void)
     qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
         "'arguments': { 'path': '/machine/peripheral/mana0', "
         "'property': 'rxgen', 'value': true } }");
-    d0 = stats_count(mc, 0, "rx", "mtu-drops");
+    d0 = stats_wait(mc, "rx", "mtu-drops", 1);
     g_usleep(100 * 1000);
     d1 = stats_count(mc, 0, "rx", "mtu-drops");
-    g_assert_cmpuint(d0, >=, 1);
     g_assert_cmpuint(d1, ==, d0);
     g_assert_cmpint(cqe_next(m, &rq, NULL), ==, -1);
     teardown(mc, m);
@@ -1549,7 +1567,7 @@ static void test_rxgen_hash(void)
     qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
         "'arguments': { 'path': '/machine/peripheral/mana0', "
         "'property': 'rxgen', 'value': true } }");
-    g_usleep(100 * 1000);
+    stats_wait(mc, "rxgen", "frames", 2 * nbuf);
     qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
         "'arguments': { 'path': '/machine/peripheral/mana0', "
         "'property': 'rxgen', 'value': false } }");
@@ -1650,6 +1668,118 @@ static void test_rxgen_rate(void)
 
 /* ------------------------------------------------------------------ */
 /* Randomized: guest-controlled values at random, QEMU must stay alive */
+
+static bool qom_get_bool(Machine *mc, const char *path, const char *prop)
+{
+    QDict *r = qtest_qmp(mc->qts, "{ 'execute': 'qom-get', 'arguments': "
+                         "{ 'path': %s, 'property': %s } }", path, prop);
+    bool b;
+
+    g_assert(r && qdict_haskey(r, "return"));
+    b = qdict_get_bool(r, "return");
+    qobject_unref(r);
+    return b;
+}
+
+/*
+ * rxgen-rate: the generator never runs ahead of its pace, however many
+ * buffers are posted. rxgen-duration-ms: the run ends by itself (the
+ * property reads false, nothing more is generated), also when it ran out
+ * of buffers before the end.
+ */
+static void test_rxgen_pace(void)
+{
+    const char *dev = "/machine/peripheral/mana0";
+    const uint32_t n = 4096, ring = n * 32, rate = 2000;
+    g_autofree uint8_t *w = g_malloc0(ring);
+    uint64_t buf, f0, f1, f2;
+    uint32_t eq, i;
+    gint64 t0, t;
+    Machine *mc;
+    Mana *m;
+    Wq rq;
+
+    setup(",rxgen-size=64,rxgen-rate=2000", &mc, &m);
+    eq = new_eq(m, 1, NULL);
+    new_wq(m, GDMA_WQ_RQ, eq, ring, &rq);
+    g_assert_cmphex(vport_rx(m, true, false, &rq.obj, NULL, 0), ==, 0);
+    buf = gmem(mc, 2048);
+    for (i = 0; i < n; i++) {                   /* all on one buffer */
+        stl_le_p(w + 32 * i + 4, 1);
+        stq_le_p(w + 32 * i + 8, buf);
+        stl_le_p(w + 32 * i + 20, 2048);
+    }
+    qtest_bufwrite(mc->qts, rq.mem, w, ring);
+    rq.tail += ring;
+    w64(m, DB(MANA_DB_RQ), rq.id | ((uint64_t)rq.tail << 32));
+    t0 = g_get_monotonic_time();
+    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
+        "'arguments': { 'path': '/machine/peripheral/mana0', "
+        "'property': 'rxgen', 'value': true } }");
+    g_usleep(300 * 1000);
+    f0 = stats_count(mc, 0, "rxgen", "frames");
+    t = g_get_monotonic_time() - t0;
+    g_test_message("rxgen-pace: %" PRIu64 " frames in %" PRId64 " us at "
+                   "%u/s", f0, t, rate);
+    g_assert_cmpuint(f0, >=, 1);
+    /* the pace, and at most the batch in flight when it was read */
+    g_assert_cmpuint(f0, <=, (uint64_t)rate * t / G_USEC_PER_SEC + 64);
+
+    qom_set_u32(mc, dev, "rxgen-rate", 0, true);
+    qom_set_u32(mc, dev, "rxgen-duration-ms", 100, true);
+    /* still the same run: it began 300 ms ago, so it ends now */
+    t0 = g_get_monotonic_time();
+    while (qom_get_bool(mc, dev, "rxgen")) {
+        g_assert_cmpint(g_get_monotonic_time() - t0, <, 10 * G_USEC_PER_SEC);
+        g_usleep(1000);
+    }
+    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
+        "'arguments': { 'path': '/machine/peripheral/mana0', "
+        "'property': 'rxgen', 'value': true } }");
+    t0 = g_get_monotonic_time();
+    f1 = stats_wait(mc, "rxgen", "frames", n);  /* unpaced: all buffers */
+    while (qom_get_bool(mc, dev, "rxgen")) {
+        g_assert_cmpint(g_get_monotonic_time() - t0, <, 10 * G_USEC_PER_SEC);
+        g_usleep(1000);
+    }
+    t = g_get_monotonic_time() - t0;
+    g_assert_cmpint(t, >=, 100 * 1000 - 20 * 1000);   /* QMP's round trip */
+    g_assert_cmpuint(f1, ==, n);
+    rq_post(m, &rq, buf, 2048);                 /* nothing takes it */
+    g_usleep(100 * 1000);
+    f2 = stats_count(mc, 0, "rxgen", "frames");
+    g_assert_cmpuint(f2, ==, n);
+    teardown(mc, m);
+}
+
+/*
+ * Generator frames DMA'd at the device's own BAR (the SMC): not a write to
+ * the device, which goes on working; from the generator's thread as from
+ * a vCPU's access.
+ */
+static void test_rxgen_own_bar(void)
+{
+    Machine *mc;
+    Mana *m;
+    uint32_t eq, smc0, i;
+    Wq rq;
+
+    setup(",rxgen-size=64", &mc, &m);
+    smc0 = r32(m, MANA_SMC_OFFSET);
+    eq = new_eq(m, 1, NULL);
+    create_wq(m, GDMA_WQ_RQ, eq, &rq);
+    g_assert_cmphex(vport_rx(m, true, false, &rq.obj, NULL, 0), ==, 0);
+    for (i = 0; i < 8; i++) {
+        rq_post(m, &rq, m->bar0_addr + MANA_SMC_OFFSET, 64);
+    }
+    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
+        "'arguments': { 'path': '/machine/peripheral/mana0', "
+        "'property': 'rxgen', 'value': true } }");
+    stats_wait(mc, "rxgen", "frames", 8);
+    g_assert_cmphex(r32(m, MANA_SMC_OFFSET), ==, smc0);
+    hwc_ping(m);
+    teardown(mc, m);
+}
 
 /* The message codes the device implements (others are just unsupported) */
 static const uint32_t fuzz_codes[] = {
@@ -1820,6 +1950,8 @@ int main(int argc, char **argv)
     qtest_add_func("mana/rx-classify", test_rx_classify);
     qtest_add_func("mana/rxgen-hash", test_rxgen_hash);
     qtest_add_func("mana/rxgen-rate", test_rxgen_rate);
+    qtest_add_func("mana/rxgen-pace", test_rxgen_pace);
+    qtest_add_func("mana/rxgen-own-bar", test_rxgen_own_bar);
     qtest_add_func("mana/fuzz", test_fuzz);
     return g_test_run();
 }

@@ -339,6 +339,10 @@ static const ManaRtProp mana_rt_props[] = {
            "RX generator IPv4 destination"),
     RT_U32("rxgen-dst-port", gen.dst_port, 0, 65535,
            "RX generator UDP port"),
+    RT_U32("rxgen-rate", gen.rate, 0, UINT32_MAX,
+           "RX generator frames per second (0: as fast as the RQs take them)"),
+    RT_U32("rxgen-duration-ms", gen.duration_ms, 0, UINT32_MAX,
+           "RX generator: stop after this many ms (0: when rxgen is unset)"),
 };
 
 static void mana_instance_init(Object *obj)

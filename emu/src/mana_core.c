@@ -461,8 +461,7 @@ void mana_core_realize(ManaCore *c)
     c->genbuf = g_malloc0(MANA_GEN_MAX_FRAME + 64);
     c->hwc_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, mana_hwc_timer_cb, c);
     c->tx_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, mana_tx_timer_cb, c);
-    c->gen_bh = qemu_bh_new_guarded(mana_rxgen_bh, c,
-                                    &DEVICE(c->owner)->mem_reentrancy_guard);
+    mana_rxgen_start(c);
     net_rx_pkt_init(&c->rx_pkt);
     c->vport.default_wq = -1;
     c->hwc_fence_wq = -1;
@@ -474,12 +473,11 @@ void mana_core_unrealize(ManaCore *c)
     mana_clear_objects(c);
     timer_free(c->hwc_timer);
     timer_free(c->tx_timer);
-    qemu_bh_delete(c->gen_bh);
+    mana_rxgen_stop(c);
     net_rx_pkt_uninit(c->rx_pkt);
     c->rx_pkt = NULL;
     c->hwc_timer = NULL;
     c->tx_timer = NULL;
-    c->gen_bh = NULL;
     g_free(c->txbuf);
     g_free(c->segbuf);
     g_free(c->genbuf);

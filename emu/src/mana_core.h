@@ -15,6 +15,8 @@
 #define HW_NET_MANA_CORE_H
 
 #include "qemu/timer.h"
+#include "qemu/thread.h"
+#include "system/runstate.h"
 #include "hw/pci/pci_device.h"
 #include "net/net.h"
 #include "mana_regs.h"
@@ -148,6 +150,12 @@ typedef struct ManaRxGen {
     bool running;
     uint32_t size;
     uint32_t flows;
+    uint32_t rate;              /* frames/s, 0: as fast as the RQs take them */
+    uint32_t duration_ms;       /* stop after this long, 0: when told */
+    int64_t run_ns;             /* QEMU_CLOCK_REALTIME when the run began */
+    int64_t pace_ns;            /* ... and when the pace was last set */
+    uint64_t paced;             /* frames since pace_ns */
+    uint32_t paced_rate;        /* the rate paced since pace_ns */
     uint32_t next_flow;
     uint32_t src_ip;
     uint32_t dst_ip;
@@ -238,7 +246,17 @@ typedef struct ManaCore {
     ManaGfStats gf;
     ManaFaults faults;
     ManaRxGen gen;
-    QEMUBH *gen_bh;
+    /*
+     * The generator's host thread: it runs a batch under the BQL when
+     * kicked (by the rxgen property, a posted RQ buffer, the VM running
+     * again) or when its pace says so, and sleeps on gen_cond otherwise.
+     */
+    QemuThread gen_thread;
+    QemuMutex gen_lock;
+    QemuCond gen_cond;
+    bool gen_kicked;            /* under gen_lock */
+    bool gen_exit;              /* under gen_lock */
+    VMChangeStateEntry *gen_vmstate;
     struct NetRxPkt *rx_pkt;    /* parses received frames (mana_rx.c) */
 } ManaCore;
 
@@ -255,6 +273,7 @@ bool mana_core_can_receive(ManaCore *c);
 ssize_t mana_core_receive(ManaCore *c, const uint8_t *buf, size_t size);
 
 void mana_core_rxgen_set(ManaCore *c, bool on);
+void mana_rxgen_kick(ManaCore *c);
 char *mana_core_stats(ManaCore *c);
 uint32_t mana_core_current_speed(ManaCore *c);
 void mana_core_set_clamp(ManaCore *c, uint32_t mbps);

@@ -89,7 +89,8 @@ void mana_tx_timer_cb(void *opaque);
 /* mana_rx.c: RX, RSS and the RX generator */
 void mana_vport_resolve(ManaCore *c);
 void mana_rx_unblock(ManaCore *c);
-void mana_rxgen_bh(void *opaque);
+void mana_rxgen_start(ManaCore *c);
+void mana_rxgen_stop(ManaCore *c);
 
 /* mana_fault.c: fault injection */
 bool mana_fault_hwc(ManaCore *c, uint32_t code, bool *drop, uint32_t *status);

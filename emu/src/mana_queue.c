@@ -340,7 +340,7 @@ void mana_doorbell(ManaCore *c, uint32_t off, uint64_t val)
                 mana_rx_unblock(c);
             }
             if (c->gen.running) {
-                qemu_bh_schedule(c->gen_bh);
+                mana_rxgen_kick(c);
             }
         }
         break;

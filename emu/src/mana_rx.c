@@ -15,6 +15,7 @@
 #include "qemu/log.h"
 #include "qemu/bswap.h"
 #include "qemu/main-loop.h"
+#include "qemu/host-utils.h"
 #include "net/checksum.h"
 #include "net_rx_pkt.h"
 #include "mana_int.h"
@@ -377,26 +378,90 @@ static void mana_rxgen_set_flow(ManaCore *c, uint16_t sport)
     stw_be_p(f + 40, cs ? cs : 0xffff);
 }
 
-/*
- * The generator: per frame, the flow's RQ is found from its hash (the
- * template's XOR its source port's part) before anything is written; a
- * frame is made only for an RQ with a posted buffer, by patching the port
- * and the UDP checksum of the template.
- */
-void mana_rxgen_bh(void *opaque)
-{
-    ManaCore *c = opaque;
-    ManaRxGen *g = &c->gen;
-    uint32_t budget = 1024, idle = 0, flows;
+#define MANA_GEN_BATCH      64          /* frames per hold of the BQL */
+#define MANA_GEN_IDLE       (-1)        /* wait for a kick */
 
-    if (!g->running || !c->hwc_active || !c->vport.rx_enable) {
-        return;
+/*
+ * What a batch that cannot go on returns: MANA_GEN_IDLE, or with a
+ * duration set, the ms left of it, so that the run ends on time even
+ * when no buffer comes meanwhile (then @wait_ms at most).
+ */
+static int64_t mana_rxgen_wait(const ManaRxGen *g, int64_t now,
+                               int64_t wait_ms)
+{
+    int64_t left;
+
+    if (!g->duration_ms) {
+        return wait_ms;
+    }
+    left = g->run_ns + (int64_t)g->duration_ms * SCALE_MS - now;
+    left = MAX(1, DIV_ROUND_UP(left, SCALE_MS));
+    return wait_ms == MANA_GEN_IDLE ? left : MIN(wait_ms, left);
+}
+
+/*
+ * How many frames the pace allows now (@budget at most), or 0 and in
+ * @wait_ms how long until the next one. The pace restarts when the rate
+ * changes, so that a new rate does not make up for the old one.
+ */
+static uint32_t mana_rxgen_pace(ManaRxGen *g, int64_t now, uint32_t budget,
+                                int64_t *wait_ms)
+{
+    uint64_t due;
+
+    if (!g->rate) {
+        return budget;
+    }
+    if (g->paced_rate != g->rate) {
+        g->paced_rate = g->rate;
+        g->pace_ns = now;
+        g->paced = 0;
+    }
+    due = muldiv64(now - g->pace_ns, g->rate, NANOSECONDS_PER_SECOND);
+    if (due > g->paced) {
+        return MIN(due - g->paced, budget);
+    }
+    /* the next frame is due at pace_ns + (paced + 1) / rate */
+    *wait_ms = MAX(1, (int64_t)(muldiv64(g->paced + 1, NANOSECONDS_PER_SECOND,
+                                         g->rate) -
+                                (now - g->pace_ns)) / SCALE_MS);
+    return 0;
+}
+
+/*
+ * One batch of the generator, under the BQL: per frame, the flow's RQ is
+ * found from its hash (the template's XOR its source port's part) before
+ * anything is written; a frame is made only for an RQ with a posted
+ * buffer, by patching the port and the UDP checksum of the template.
+ * Returns 0 to run again at once, the ms to wait for the pace, or
+ * MANA_GEN_IDLE to wait for a kick (stopped, or no RQ has a buffer).
+ */
+static int64_t mana_rxgen_batch(ManaCore *c)
+{
+    ManaRxGen *g = &c->gen;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_REALTIME), wait_ms = 0;
+    uint32_t budget, idle = 0, flows;
+
+    if (!g->running) {
+        return MANA_GEN_IDLE;
+    }
+    if (g->duration_ms &&
+        now - g->run_ns >= (int64_t)g->duration_ms * SCALE_MS) {
+        mana_core_rxgen_set(c, false);
+        return MANA_GEN_IDLE;
+    }
+    if (!c->hwc_active || !c->vport.rx_enable || !runstate_is_running()) {
+        return mana_rxgen_wait(g, now, MANA_GEN_IDLE);
+    }
+    budget = mana_rxgen_pace(g, now, MANA_GEN_BATCH, &wait_ms);
+    if (!budget) {
+        return mana_rxgen_wait(g, now, wait_ms);
     }
     mana_rxgen_prepare(c);
     if (g->tmpl_len > mana_rx_max_len(c)) {
-        /* over the max frame: dropped at the port, once per run */
+        /* over the max frame: dropped at the port, once per kick */
         c->gf.rx_err_mtu++;
-        return;
+        return mana_rxgen_wait(g, now, MANA_GEN_IDLE);
     }
     flows = MAX(g->flows, 1);
     while (budget && idle < flows) {
@@ -416,21 +481,120 @@ void mana_rxgen_bh(void *opaque)
         mana_rx_deliver(c, rq, c->genbuf, g->tmpl_len, hash, g->tmpl_htype,
                         g->tmpl_flags);
         g->frames++;
+        g->paced++;
         g->bytes += g->tmpl_len;
         if (!g->running || !c->hwc_active) {
-            return;     /* what the delivery's DMA did stopped us */
+            return MANA_GEN_IDLE;   /* what the delivery's DMA did stopped us */
         }
     }
-    if (!budget) {
-        qemu_bh_schedule(c->gen_bh);
+    return budget ? mana_rxgen_wait(g, now, MANA_GEN_IDLE) : 0;
+}
+
+/*
+ * The generator's thread. It takes the BQL for a batch at a time, so the
+ * vCPUs (multi-threaded TCG) run the guest's RX path while it builds and
+ * writes the next frames; the main loop is not in the way. A batch runs
+ * under the device's re-entrancy guard, as a guarded bottom half would: a
+ * frame DMA'd into the device's own BAR is refused, not dispatched.
+ */
+static void *mana_rxgen_thread(void *opaque)
+{
+    ManaCore *c = opaque;
+    MemReentrancyGuard *guard = &DEVICE(c->owner)->mem_reentrancy_guard;
+    int64_t wait_ms = MANA_GEN_IDLE;
+    bool engaged;
+
+    qemu_mutex_lock(&c->gen_lock);
+    while (!c->gen_exit) {
+        if (!c->gen_kicked) {
+            if (wait_ms == MANA_GEN_IDLE) {
+                qemu_cond_wait(&c->gen_cond, &c->gen_lock);
+            } else {
+                qemu_cond_timedwait(&c->gen_cond, &c->gen_lock, wait_ms);
+            }
+            if (c->gen_exit) {
+                break;
+            }
+        }
+        c->gen_kicked = false;
+        qemu_mutex_unlock(&c->gen_lock);
+
+        bql_lock();
+        qemu_mutex_lock(&c->gen_lock);
+        if (c->gen_exit) {          /* unrealize let go of the BQL to join */
+            bql_unlock();
+            break;
+        }
+        qemu_mutex_unlock(&c->gen_lock);
+        engaged = guard->engaged_in_io;
+        guard->engaged_in_io = true;
+        wait_ms = mana_rxgen_batch(c);
+        guard->engaged_in_io = engaged;
+        bql_unlock();
+
+        qemu_mutex_lock(&c->gen_lock);
+        if (!wait_ms) {
+            c->gen_kicked = true;
+        }
     }
+    qemu_mutex_unlock(&c->gen_lock);
+    return NULL;
+}
+
+void mana_rxgen_kick(ManaCore *c)
+{
+    qemu_mutex_lock(&c->gen_lock);
+    c->gen_kicked = true;
+    qemu_cond_signal(&c->gen_cond);
+    qemu_mutex_unlock(&c->gen_lock);
+}
+
+static void mana_rxgen_vm_state(void *opaque, bool running, RunState state)
+{
+    ManaCore *c = opaque;
+
+    if (running && c->gen.running) {
+        mana_rxgen_kick(c);
+    }
+}
+
+void mana_rxgen_start(ManaCore *c)
+{
+    qemu_mutex_init(&c->gen_lock);
+    qemu_cond_init(&c->gen_cond);
+    c->gen_kicked = c->gen_exit = false;
+    qemu_thread_create(&c->gen_thread, "mana-rxgen", mana_rxgen_thread, c,
+                       QEMU_THREAD_JOINABLE);
+    c->gen_vmstate = qemu_add_vm_change_state_handler(mana_rxgen_vm_state, c);
+}
+
+/* Called with the BQL held, which the thread may be waiting for. */
+void mana_rxgen_stop(ManaCore *c)
+{
+    qemu_del_vm_change_state_handler(c->gen_vmstate);
+    c->gen_vmstate = NULL;
+    qemu_mutex_lock(&c->gen_lock);
+    c->gen_exit = true;
+    qemu_cond_signal(&c->gen_cond);
+    qemu_mutex_unlock(&c->gen_lock);
+    bql_unlock();
+    qemu_thread_join(&c->gen_thread);
+    bql_lock();
+    qemu_cond_destroy(&c->gen_cond);
+    qemu_mutex_destroy(&c->gen_lock);
 }
 
 void mana_core_rxgen_set(ManaCore *c, bool on)
 {
-    c->gen.running = on;
-    trace_mana_rxgen(on, c->gen.size, c->gen.flows);
-    if (on && c->gen_bh) {
-        qemu_bh_schedule(c->gen_bh);
+    ManaRxGen *g = &c->gen;
+
+    if (on && !g->running) {
+        g->run_ns = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+        g->paced_rate = 0;          /* the pace starts again */
+    }
+    g->running = on;
+    trace_mana_rxgen(on, g->size, g->flows);
+    if (on) {
+        mana_rxgen_kick(c);
     }
 }

@@ -131,17 +131,20 @@ def stat(section, key, path=NIC):
 
 
 @contextlib.contextmanager
-def flood(size, flows, dst_ip, stop_after=600, path=NIC):
+def flood(size, flows, dst_ip, stop_after=600, rate=0, path=NIC):
     """The MANA model's RX generator, on for the with-block: UDP frames of
-    SIZE bytes in FLOWS flows to DST_IP (an int, or IPv4 as a string); off
-    at its end, and by the host after STOP_AFTER s of the host's clock
-    should the guest not get there."""
+    SIZE bytes in FLOWS flows to DST_IP (an int, or IPv4 as a string), at
+    RATE frames/s (0: as fast as the guest posts buffers); off at its end,
+    and by the device itself after STOP_AFTER s of the host's clock
+    (rxgen-duration-ms) should the guest not get there."""
     if isinstance(dst_ip, str):
         dst_ip = int.from_bytes(socket.inet_aton(dst_ip), "big")
     qom_set("rxgen-size", size, path)
     qom_set("rxgen-flows", flows, path)
     qom_set("rxgen-dst-ip", dst_ip, path)
-    qom_set("rxgen", True, path, then=(stop_after, False))
+    qom_set("rxgen-rate", rate, path)
+    qom_set("rxgen-duration-ms", int(stop_after * 1000), path)
+    qom_set("rxgen", True, path)
     try:
         yield
     finally:
