@@ -75,8 +75,15 @@ mainline, 7.3/6.12 = mainline / base.
              frames of the given size to the guest's address (port 9, no
              listener: each frame crosses IP and UDP and is dropped as
              NoPorts). drops = rx_dropped + softnet drops + IP discards.
+             Guest-bound windows: those where every guest CPU that took
+             MANA queue interrupts was at least 95% busy (/proc/stat per CPU,
+             /proc/interrupts mana_q*); the median and best are of those
+             windows when there are any, else of all (then the figure is the
+             emulator's limit, not the kernel's).
   cpu ns/pkt busy jiffies of /proc/stat (all but idle and iowait) x the
-             USER_HZ tick / packets; util = busy share of all guest CPUs.
+             USER_HZ tick / packets; util = busy share of all guest CPUs;
+             RX CPUs busy = the lowest busy share of a CPU taking MANA queue
+             interrupts in a window.
   insn, mem  guest instructions executed and data accesses made (all vCPUs,
              everything the guest ran) per received packet, counted by the
              cost plugin (emu/plugin/cost.c) over a generator window; the
@@ -90,10 +97,10 @@ mainline, 7.3/6.12 = mainline / base.
              4-way L1D, 1 MiB 8-way L2, 64 B lines, LRU, physical addresses,
              data accesses only), from windows with the cache model on.
 Limits: every figure comes from the emulator: the guests run under TCG (no
-KVM) on a shared 2-core host, and the generator runs in QEMU's main loop, so
-absolute rates and CPU times are emulator-bound and noisy; only ratios of
-kernels from the same run are meaningful, and CPU per packet also depends on
-the host's load while each guest ran."""
+KVM) on a shared 2-core host (the vCPUs, the generator's thread and QEMU's
+main loop share its cores), so absolute rates and CPU times are noisy; only
+ratios of kernels from the same run are meaningful, and CPU per packet also
+depends on the host's load while each guest ran."""
 
 
 def parse(path):
@@ -281,12 +288,14 @@ def main():
     cols3 += [("pps (median window)", "tgt", 6)]
     cols3 += [("best window", k, w) for k in kinds]
     cols3 += [("best window", r[1], 8) for r in ratios]
+    cols3 += [("guest-bound windows", k, w) for k in kinds]
     cols4 = [("", "config", 10), ("", "size", 5)]
     cols4 += [("cpu ns/pkt", k, w) for k in kinds]
     cols4 += [("cpu ns/pkt", r[1], 8) for r in ratios]
     if cross:
         cols4 += [("cpu ns/pkt", CROSS[1], 8)]
     cols4 += [("util", k, 5) for k in kinds]
+    cols4 += [("RX CPUs busy", k, 7) for k in kinds]
     cols4 += [("drops", k, 7) for k in kinds]
     rows3, rows4 = [], []
     for c in configs:
@@ -306,10 +315,14 @@ def main():
             row.append(PPS_TARGET.get(c, ""))
             row += [fmt(best[k]) for k in kinds]
             row += [fmt(ratio(best[a], best[b]), ".2f") for _, _, a, b in ratios]
+            row += [str(p[k].get("guest_bound", "-")) if p[k] else "-" for k in kinds]
             rows3.append(row)
             row = [c, str(size)] + [fmt(cpu[k]) for k in kinds]
             row += [fmt(r, ".2f") for _, r in cr]
             row += [fmt(p[k].get("cpu_util"), ".2f") for k in kinds]
+            row += [fmt(p[k].get("rx_cpu_busy_min"), ".2f")
+                    if isinstance(p[k].get("rx_cpu_busy_min"), float) else "-"
+                    for k in kinds]
             row += [fmt(drops[k]) for k in kinds]
             rows4.append(row)
             if paired(pps):
