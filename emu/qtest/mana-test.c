@@ -1725,25 +1725,28 @@ static void test_rxgen_pace(void)
     /* the pace, and at most the batch in flight when it was read */
     g_assert_cmpuint(f0, <=, (uint64_t)rate * t / G_USEC_PER_SEC + 64);
 
+    /* unpaced, the same run takes every buffer left, then waits */
     qom_set_u32(mc, dev, "rxgen-rate", 0, true);
+    stats_wait(mc, "rxgen", "frames", n);
+    /* a duration set then ends it at once: it began 300 ms ago */
     qom_set_u32(mc, dev, "rxgen-duration-ms", 100, true);
-    /* still the same run: it began 300 ms ago, so it ends now */
     t0 = g_get_monotonic_time();
     while (qom_get_bool(mc, dev, "rxgen")) {
         g_assert_cmpint(g_get_monotonic_time() - t0, <, 10 * G_USEC_PER_SEC);
         g_usleep(1000);
     }
+    /* a new run with no buffer at all ends after its 100 ms too */
     qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
         "'arguments': { 'path': '/machine/peripheral/mana0', "
         "'property': 'rxgen', 'value': true } }");
     t0 = g_get_monotonic_time();
-    f1 = stats_wait(mc, "rxgen", "frames", n);  /* unpaced: all buffers */
     while (qom_get_bool(mc, dev, "rxgen")) {
         g_assert_cmpint(g_get_monotonic_time() - t0, <, 10 * G_USEC_PER_SEC);
         g_usleep(1000);
     }
     t = g_get_monotonic_time() - t0;
     g_assert_cmpint(t, >=, 100 * 1000 - 20 * 1000);   /* QMP's round trip */
+    f1 = stats_count(mc, 0, "rxgen", "frames");
     g_assert_cmpuint(f1, ==, n);
     rq_post(m, &rq, buf, 2048);                 /* nothing takes it */
     g_usleep(100 * 1000);
@@ -1868,6 +1871,17 @@ static void fuzz_one(Mana *m, GRand *rnd, Wq *sq, Wq *rq, uint64_t scratch)
         if (g_rand_int_range(rnd, 0, 8) == 0) {
             qom_set_u32(mc, "/machine/peripheral/mana0", "fault-delay-ms",
                         g_rand_int_range(rnd, 0, 3), true);
+        }
+        if (g_rand_int_range(rnd, 0, 8) == 0) {     /* the generator */
+            qom_set_u32(mc, "/machine/peripheral/mana0", "rxgen-rate",
+                        g_rand_int_range(rnd, 0, 2) *
+                        g_rand_int_range(rnd, 1, 1000000), true);
+            qom_set_u32(mc, "/machine/peripheral/mana0", "rxgen-duration-ms",
+                        g_rand_int_range(rnd, 0, 50), true);
+            qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
+                "'arguments': { 'path': '/machine/peripheral/mana0', "
+                "'property': 'rxgen', 'value': %i } }",
+                g_rand_int_range(rnd, 0, 4) != 0);
         }
         qtest_clock_step(mc->qts, g_rand_int_range(rnd, 1, 5000000));
         break;

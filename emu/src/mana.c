@@ -255,6 +255,16 @@ static void mana_rt_set_u32(Object *obj, Visitor *v, const char *name,
         return;
     }
     *field = val;
+    /*
+     * A generator knob wakes its thread: a duration set while the thread
+     * waits for buffers must still end the run on time, a new size may fit
+     * the MTU, a new rate starts a new pace.
+     */
+    if (DEVICE(obj)->realized &&
+        p->offset >= offsetof(ManaState, core.gen) &&
+        p->offset < offsetof(ManaState, core.gen) + sizeof(ManaRxGen)) {
+        mana_rxgen_kick(&MANA(obj)->core);
+    }
 }
 
 static void mana_rt_visit_bool(Object *obj, Visitor *v, const char *name,
