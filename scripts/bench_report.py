@@ -76,7 +76,8 @@ mainline, 7.3/6.12 = mainline / base.
              listener: each frame crosses IP and UDP and is dropped as
              NoPorts). drops = rx_dropped + softnet drops + IP discards.
              Guest-bound windows: those where every guest CPU that took
-             MANA queue interrupts was at least 95% busy (/proc/stat per CPU,
+             MANA queue interrupts (a tenth of them at least) was at least
+             95% busy (/proc/stat per CPU,
              /proc/interrupts mana_q*); the median and best are of those
              windows when there are any, else of all (then the figure is the
              emulator's limit, not the kernel's).

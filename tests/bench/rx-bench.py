@@ -323,10 +323,13 @@ def rx_irqs():
 
 def rx_busy(a, b):
     """The lowest busy share, between samples A and B, of the CPUs that
-    took MANA queue interrupts meanwhile (None: none did)."""
+    took MANA queue interrupts meanwhile, at least a tenth of them each (a
+    CPU that took a stray few does the RX work of none), None if none."""
+    took = {c: b["irqs"][c] - a["irqs"].get(c, 0) for c in b["irqs"]}
+    total = sum(took.values())
     shares = [(b["cpus"][c][0] - a["cpus"][c][0]) /
               max(1, b["cpus"][c][1] - a["cpus"][c][1])
-              for c in b["irqs"] if b["irqs"][c] > a["irqs"].get(c, 0)
+              for c, n in took.items() if total and n * 10 >= total
               and c in a["cpus"] and c in b["cpus"]]
     return round(min(shares), 3) if shares else None
 
