@@ -1599,6 +1599,51 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static bool qom_get_bool(Machine *mc, const char *path, const char *prop)
+{
+    QDict *r = qtest_qmp(mc->qts, "{ 'execute': 'qom-get', 'arguments': "
+                         "{ 'path': %s, 'property': %s } }", path, prop);
+    bool b;
+
+    g_assert(r && qdict_haskey(r, "return"));
+    b = qdict_get_bool(r, "return");
+    qobject_unref(r);
+    return b;
+}
+
+/*
+ * An RQ of @n WQEs (the vport's only one, on a new EQ) whose buffers are
+ * all the same 2 KiB of guest memory, written but not rung: the doorbell
+ * is the caller's. Returns the buffer's address.
+ */
+static uint64_t rxgen_ring(Machine *mc, Mana *m, uint32_t n, Wq *rq)
+{
+    g_autofree uint8_t *w = g_malloc0(n * 32);
+    uint64_t buf = gmem(mc, 2048);
+    uint32_t i;
+
+    new_wq(m, GDMA_WQ_RQ, new_eq(m, 1, NULL), n * 32, rq);
+    g_assert_cmphex(vport_rx(m, true, false, &rq->obj, NULL, 0), ==, 0);
+    for (i = 0; i < n; i++) {
+        stl_le_p(w + 32 * i + 4, 1);
+        stq_le_p(w + 32 * i + 8, buf);
+        stl_le_p(w + 32 * i + 20, 2048);
+    }
+    qtest_bufwrite(mc->qts, rq->mem, w, n * 32);
+    return buf;
+}
+
+/* Wait (10 s at most) until mana0's generator has stopped by itself. */
+static void rxgen_wait_off(Machine *mc)
+{
+    gint64 t0 = g_get_monotonic_time();
+
+    while (qom_get_bool(mc, "/machine/peripheral/mana0", "rxgen")) {
+        g_assert_cmpint(g_get_monotonic_time() - t0, <, 10 * G_USEC_PER_SEC);
+        g_usleep(1000);
+    }
+}
+
 /*
  * The RX generator's rate (printed, not judged): 32768 buffers posted with
  * one doorbell, the wall time until the generator has filled them all.
@@ -1611,22 +1656,12 @@ static void test_rxgen_rate(void)
     Machine *mc;
     Mana *m;
     uint64_t buf, start = 0;
-    g_autofree uint8_t *w = g_malloc0(ring);
     uint8_t f[1514], d[64];
-    uint32_t eq, i, k, r, sum;
+    uint32_t k, r, sum;
     Wq rq;
 
     setup(",rxgen-size=1514", &mc, &m);
-    eq = new_eq(m, 1, NULL);
-    new_wq(m, GDMA_WQ_RQ, eq, ring, &rq);
-    g_assert_cmphex(vport_rx(m, true, false, &rq.obj, NULL, 0), ==, 0);
-    buf = gmem(mc, 2048);
-    for (i = 0; i < n; i++) {                   /* all on one buffer */
-        stl_le_p(w + 32 * i + 4, 1);
-        stq_le_p(w + 32 * i + 8, buf);
-        stl_le_p(w + 32 * i + 20, 2048);
-    }
-    qtest_bufwrite(mc->qts, rq.mem, w, ring);
+    buf = rxgen_ring(mc, m, n, &rq);
     qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
         "'arguments': { 'path': '/machine/peripheral/mana0', "
         "'property': 'rxgen', 'value': true } }");
@@ -1669,18 +1704,6 @@ static void test_rxgen_rate(void)
 /* ------------------------------------------------------------------ */
 /* Randomized: guest-controlled values at random, QEMU must stay alive */
 
-static bool qom_get_bool(Machine *mc, const char *path, const char *prop)
-{
-    QDict *r = qtest_qmp(mc->qts, "{ 'execute': 'qom-get', 'arguments': "
-                         "{ 'path': %s, 'property': %s } }", path, prop);
-    bool b;
-
-    g_assert(r && qdict_haskey(r, "return"));
-    b = qdict_get_bool(r, "return");
-    qobject_unref(r);
-    return b;
-}
-
 /*
  * rxgen-rate: the generator never runs ahead of its pace, however many
  * buffers are posted. rxgen-duration-ms: the run ends by itself (the
@@ -1691,25 +1714,14 @@ static void test_rxgen_pace(void)
 {
     const char *dev = "/machine/peripheral/mana0";
     const uint32_t n = 4096, ring = n * 32, rate = 2000;
-    g_autofree uint8_t *w = g_malloc0(ring);
     uint64_t buf, f0, f1, f2;
-    uint32_t eq, i;
     gint64 t0, t;
     Machine *mc;
     Mana *m;
     Wq rq;
 
     setup(",rxgen-size=64,rxgen-rate=2000", &mc, &m);
-    eq = new_eq(m, 1, NULL);
-    new_wq(m, GDMA_WQ_RQ, eq, ring, &rq);
-    g_assert_cmphex(vport_rx(m, true, false, &rq.obj, NULL, 0), ==, 0);
-    buf = gmem(mc, 2048);
-    for (i = 0; i < n; i++) {                   /* all on one buffer */
-        stl_le_p(w + 32 * i + 4, 1);
-        stq_le_p(w + 32 * i + 8, buf);
-        stl_le_p(w + 32 * i + 20, 2048);
-    }
-    qtest_bufwrite(mc->qts, rq.mem, w, ring);
+    buf = rxgen_ring(mc, m, n, &rq);
     rq.tail += ring;
     w64(m, DB(MANA_DB_RQ), rq.id | ((uint64_t)rq.tail << 32));
     t0 = g_get_monotonic_time();
@@ -1730,20 +1742,13 @@ static void test_rxgen_pace(void)
     stats_wait(mc, "rxgen", "frames", n);
     /* a duration set then ends it at once: it began 300 ms ago */
     qom_set_u32(mc, dev, "rxgen-duration-ms", 100, true);
-    t0 = g_get_monotonic_time();
-    while (qom_get_bool(mc, dev, "rxgen")) {
-        g_assert_cmpint(g_get_monotonic_time() - t0, <, 10 * G_USEC_PER_SEC);
-        g_usleep(1000);
-    }
+    rxgen_wait_off(mc);
     /* a new run with no buffer at all ends after its 100 ms too */
     qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
         "'arguments': { 'path': '/machine/peripheral/mana0', "
         "'property': 'rxgen', 'value': true } }");
     t0 = g_get_monotonic_time();
-    while (qom_get_bool(mc, dev, "rxgen")) {
-        g_assert_cmpint(g_get_monotonic_time() - t0, <, 10 * G_USEC_PER_SEC);
-        g_usleep(1000);
-    }
+    rxgen_wait_off(mc);
     t = g_get_monotonic_time() - t0;
     g_assert_cmpint(t, >=, 100 * 1000 - 20 * 1000);   /* QMP's round trip */
     f1 = stats_count(mc, 0, "rxgen", "frames");
