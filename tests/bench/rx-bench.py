@@ -286,24 +286,24 @@ def report_mem(nl, mtu, xdp, ring, deltas, posted):
     return ring
 
 
-def cpu_busy():
-    with open("/proc/stat", encoding="ascii") as f:
-        t = [int(x) for x in f.readline().split()[1:]]
-    # user nice system idle iowait irq softirq steal guest guest_nice
-    return sum(t[:8]) - t[3] - t[4]
-
-
 def cpus_busy():
-    """Per CPU (cpuN of /proc/stat): (busy jiffies, all jiffies)."""
+    """Per CPU (cpuN of /proc/stat): (busy jiffies, all jiffies); busy is
+    all but idle and iowait."""
     res = {}
     with open("/proc/stat", encoding="ascii") as f:
         for line in f:
             name, *vals = line.split()
             if not name.startswith("cpu") or name == "cpu":
                 continue
+            # user nice system idle iowait irq softirq steal (guest: in user)
             t = [int(x) for x in vals[:8]]
             res[int(name[3:])] = (sum(t) - t[3] - t[4], sum(t))
     return res
+
+
+def cpu_busy():
+    """Busy jiffies of all CPUs."""
+    return sum(busy for busy, _ in cpus_busy().values())
 
 
 def rx_irqs():
