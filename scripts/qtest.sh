@@ -26,6 +26,28 @@ nice -n 19 ninja -C "$OBJ" -j"${QEMU_JOBS:-2}" tests/qtest/mana-test >"$Q/qtest-
 	  die "building mana-test failed: see build/qemu/qtest-build.log (is emu/patches/0002 applied? run make qemu)"; }
 
 fail=0
+# QEMU's style, each file checked where it sits in QEMU's tree (checkpatch
+# judges a file by its path: tests/ may use g_assert_cmp*, hw/ may not)
+if [ -z "${QTEST_ONLY:-}" ]; then
+	step "qtest: QEMU's checkpatch on emu/src and the qtest"
+	for f in "$ROOT"/emu/src/* "$ROOT"/emu/qtest/mana-test.c; do
+		case $f in
+		*/qtest/*) rel=tests/qtest/${f##*/} ;;
+		*) rel=hw/net/${f##*/} ;;
+		esac
+		cmp -s "$f" "$Q/src/$rel" || die "$rel in QEMU's tree is not emu's ${f#"$ROOT"/}: run make qemu"
+		out=$(cd "$Q/src" || exit; scripts/checkpatch.pl --no-tree -f "$rel" 2>&1 | grep -E -A2 '^(ERROR|WARNING)' || true)
+		if [ -z "$out" ]; then
+			res="PASS qtest checkpatch ${f#"$ROOT"/}"
+		else
+			res="FAIL qtest checkpatch ${f#"$ROOT"/} # $(echo "$out" | head -1)"
+			echo "$out" | head -12
+			fail=1
+		fi
+		echo "$res"
+		[ -z "${QTEST_RESULTS:-}" ] || echo "$res" >>"$QTEST_RESULTS"
+	done
+fi
 for arch in ${QTEST_ARCHES:-x86_64 aarch64}; do
 	step "qtest: $arch (fuzz ${MANA_FUZZ_SECONDS}s)"
 	[ -x "$OBJ/qemu-system-$arch" ] || die "$OBJ/qemu-system-$arch is missing: run make qemu"

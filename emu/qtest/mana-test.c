@@ -13,6 +13,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "qemu/cutils.h"
+#include "qemu/units.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qobject/qstring.h"
@@ -129,12 +130,13 @@ static bool alive(Machine *mc)
     return ok;
 }
 
-static Mana *mana_open(Machine *mc, int slot)
+/* The MANA at @devfn (bus number in bits 8-15): BAR0 and MSI-X on. */
+static Mana *mana_open_at(Machine *mc, int devfn)
 {
     Mana *m = g_new0(Mana, 1);
 
     m->mc = mc;
-    m->dev = qpci_device_find(mc->bus, QPCI_DEVFN(slot, 0));
+    m->dev = qpci_device_find(mc->bus, devfn);
     g_assert(m->dev);
     g_assert_cmphex(qpci_config_readw(m->dev, PCI_VENDOR_ID), ==, 0x1414);
     g_assert_cmphex(qpci_config_readw(m->dev, PCI_DEVICE_ID), ==, 0x00ba);
@@ -143,6 +145,11 @@ static Mana *mana_open(Machine *mc, int slot)
     m->bar0_addr = m->bar0.addr;
     qpci_msix_enable(m->dev);
     return m;
+}
+
+static Mana *mana_open(Machine *mc, int slot)
+{
+    return mana_open_at(mc, QPCI_DEVFN(slot, 0));
 }
 
 static void mana_close(Mana *m)
@@ -519,6 +526,14 @@ static char *qom_get_str(Machine *mc, const char *path, const char *prop)
     s = g_strdup(qdict_get_str(r, "return"));
     qobject_unref(r);
     return s;
+}
+
+/* mana0's RX generator on or off (the host's side of the link) */
+static void rxgen_set(Machine *mc, bool on)
+{
+    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', 'arguments': "
+                             "{ 'path': '/machine/peripheral/mana0', "
+                             "'property': 'rxgen', 'value': %i } }", on);
 }
 
 /* hx: a second hub port, so the hub takes frames instead of queueing them */
@@ -1195,9 +1210,7 @@ static void test_rxgen_mtu(void)
     create_wq(m, GDMA_WQ_RQ, eq, &rq);
     g_assert_cmphex(vport_rx(m, true, false, &rq.obj, NULL, 0), ==, 0);
     rq_post(m, &rq, gmem(mc, PAGE), PAGE);
-    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
-        "'arguments': { 'path': '/machine/peripheral/mana0', "
-        "'property': 'rxgen', 'value': true } }");
+    rxgen_set(mc, true);
     d0 = stats_wait(mc, "rx", "mtu-drops", 1);
     g_usleep(100 * 1000);
     d1 = stats_count(mc, 0, "rx", "mtu-drops");
@@ -1432,7 +1445,10 @@ static size_t rxc_frame(uint8_t *f, uint8_t proto, int how)
         if (proto == 17 && c == 0) {
             c = 0xffff;
         }
-        stw_be_p(f + l4 + (proto == 6 ? 16 : 6), c ^ (how & RXC_BAD_L4 ? 1 : 0));
+        if (how & RXC_BAD_L4) {
+            c ^= 1;
+        }
+        stw_be_p(f + l4 + (proto == 6 ? 16 : 6), c);
     }
     return l4 + l4len;
 }
@@ -1564,13 +1580,9 @@ static void test_rxgen_hash(void)
             rq_post(m, &rq[q], buf[q][i], 256);
         }
     }
-    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
-        "'arguments': { 'path': '/machine/peripheral/mana0', "
-        "'property': 'rxgen', 'value': true } }");
+    rxgen_set(mc, true);
     stats_wait(mc, "rxgen", "frames", 2 * nbuf);
-    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
-        "'arguments': { 'path': '/machine/peripheral/mana0', "
-        "'property': 'rxgen', 'value': false } }");
+    rxgen_set(mc, false);
     for (q = 0; q < 2; q++) {
         for (i = 0; cqe_next(m, &rq[q], d) == CQE_RX_OKAY; i++) {
             g_assert_cmpuint(i, <, nbuf);
@@ -1662,9 +1674,7 @@ static void test_rxgen_rate(void)
 
     setup(",rxgen-size=1514", &mc, &m);
     buf = rxgen_ring(mc, m, n, &rq);
-    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
-        "'arguments': { 'path': '/machine/peripheral/mana0', "
-        "'property': 'rxgen', 'value': true } }");
+    rxgen_set(mc, true);
     for (k = 0; k < ARRAY_SIZE(flows); k++) {
         double rate[5];
 
@@ -1725,9 +1735,7 @@ static void test_rxgen_pace(void)
     rq.tail += ring;
     w64(m, DB(MANA_DB_RQ), rq.id | ((uint64_t)rq.tail << 32));
     t0 = g_get_monotonic_time();
-    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
-        "'arguments': { 'path': '/machine/peripheral/mana0', "
-        "'property': 'rxgen', 'value': true } }");
+    rxgen_set(mc, true);
     g_usleep(300 * 1000);
     f0 = stats_count(mc, 0, "rxgen", "frames");
     t = g_get_monotonic_time() - t0;
@@ -1744,9 +1752,7 @@ static void test_rxgen_pace(void)
     qom_set_u32(mc, dev, "rxgen-duration-ms", 100, true);
     rxgen_wait_off(mc);
     /* a new run with no buffer at all ends after its 100 ms too */
-    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
-        "'arguments': { 'path': '/machine/peripheral/mana0', "
-        "'property': 'rxgen', 'value': true } }");
+    rxgen_set(mc, true);
     t0 = g_get_monotonic_time();
     rxgen_wait_off(mc);
     t = g_get_monotonic_time() - t0;
@@ -1780,13 +1786,161 @@ static void test_rxgen_own_bar(void)
     for (i = 0; i < 8; i++) {
         rq_post(m, &rq, m->bar0_addr + MANA_SMC_OFFSET, 64);
     }
-    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
-        "'arguments': { 'path': '/machine/peripheral/mana0', "
-        "'property': 'rxgen', 'value': true } }");
+    rxgen_set(mc, true);
     stats_wait(mc, "rxgen", "frames", 8);
     g_assert_cmphex(r32(m, MANA_SMC_OFFSET), ==, smc0);
     hwc_ping(m);
     teardown(mc, m);
+}
+
+/*
+ * The generator while the VM is stopped: nothing is written into guest
+ * memory until it runs again, then the run goes on.
+ */
+static void test_rxgen_stop_cont(void)
+{
+    const uint32_t n = 16384;
+    uint64_t f0, f1;
+    Machine *mc;
+    Mana *m;
+    Wq rq;
+
+    setup(",rxgen-size=64,rxgen-rate=20000", &mc, &m);
+    rxgen_ring(mc, m, n, &rq);
+    rq.tail += n * 32;
+    w64(m, DB(MANA_DB_RQ), rq.id | ((uint64_t)rq.tail << 32));
+    rxgen_set(mc, true);
+    stats_wait(mc, "rxgen", "frames", 200);
+
+    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'stop' }");
+    f0 = stats_count(mc, 0, "rxgen", "frames");
+    g_assert_cmpuint(f0, <, n);                 /* stopped mid-run */
+    g_usleep(200 * 1000);
+    f1 = stats_count(mc, 0, "rxgen", "frames");
+    g_assert_cmpuint(f1, ==, f0);
+    g_assert(qom_get_bool(mc, "/machine/peripheral/mana0", "rxgen"));
+
+    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'cont' }");
+    stats_wait(mc, "rxgen", "frames", f0 + 200);
+    teardown(mc, m);
+}
+
+/*
+ * A system reset under the generator: the queues it wrote are gone, so
+ * nothing more lands in their buffers; the host's traffic (the property)
+ * goes on, into the queues the driver creates after the reset.
+ */
+static void test_rxgen_reset(void)
+{
+    const uint32_t n = 16384;
+    uint8_t before[2048], after[2048], d[64];
+    uint64_t buf, f0;
+    Machine *mc;
+    Mana *m;
+    Wq rq, rq2;
+
+    setup(",rxgen-size=64,rxgen-rate=20000", &mc, &m);
+    buf = rxgen_ring(mc, m, n, &rq);
+    rq.tail += n * 32;
+    w64(m, DB(MANA_DB_RQ), rq.id | ((uint64_t)rq.tail << 32));
+    rxgen_set(mc, true);
+    stats_wait(mc, "rxgen", "frames", 200);
+
+    qtest_qmp_assert_success(mc->qts, "{ 'execute': 'system_reset' }");
+    qtest_qmp_eventwait(mc->qts, "RESET");
+    f0 = stats_count(mc, 0, "rxgen", "frames");
+    g_assert_cmpuint(f0, <, n);                 /* reset mid-run */
+    memset(before, 0x5a, sizeof(before));
+    qtest_memwrite(mc->qts, buf, before, sizeof(before));
+    g_usleep(200 * 1000);
+    qtest_memread(mc->qts, buf, after, sizeof(after));
+    g_assert(!memcmp(before, after, sizeof(after)));
+    g_assert_cmpuint(stats_count(mc, 0, "rxgen", "frames"), ==, f0);
+    g_assert(qom_get_bool(mc, "/machine/peripheral/mana0", "rxgen"));
+
+    mana_close(m);
+    m = mana_open(mc, 4);                       /* BARs and MSI-X again */
+    hwc_up(m);
+    rxgen_ring(mc, m, 128, &rq2);               /* a queue's 4 KiB minimum */
+    rq2.tail += 128 * 32;
+    w64(m, DB(MANA_DB_RQ), rq2.id | ((uint64_t)rq2.tail << 32));
+    stats_wait(mc, "rxgen", "frames", f0 + 128);
+    rq2.cq_seen = 127;                          /* the last CQE */
+    g_assert_cmpint(cqe_next(m, &rq2, d), ==, CQE_RX_OKAY);
+    teardown(mc, m);
+}
+
+/*
+ * Hot unplug of a MANA whose generator is running (Azure removes a VF
+ * from a running VM when it services the host): the device goes, its
+ * thread with it, and nothing more is written into guest memory. The
+ * MANA sits behind a PCI Express root port with native hotplug, set up
+ * as firmware would; the test powers the slot off as a guest does when
+ * the attention button is pressed.
+ */
+#define RP_DEV "-device pcie-root-port,id=rp0,addr=05.0,chassis=1,slot=1 " \
+    "-netdev hubport,id=h0,hubid=0 -netdev hubport,id=hx,hubid=0 " \
+    "-device mana,netdev=h0,id=mana0,bus=rp0,vectors=4," \
+    "rxgen-size=64,rxgen-rate=20000"
+
+static QPCIDevice *root_port_open(Machine *mc)
+{
+    QPCIDevice *rp = qpci_device_find(mc->bus, QPCI_DEVFN(5, 0));
+    uint64_t lo = mc->bus->mmio_alloc_ptr;
+    uint64_t hi = MIN(mc->bus->mmio_limit, lo + 256 * MiB) - 1;
+
+    g_assert(rp);
+    qpci_config_writeb(rp, PCI_PRIMARY_BUS, 0);
+    qpci_config_writeb(rp, PCI_SECONDARY_BUS, 1);
+    qpci_config_writeb(rp, PCI_SUBORDINATE_BUS, 1);
+    /* the window in 1 MiB units: address bits 31-20 in bits 15-4 */
+    qpci_config_writew(rp, PCI_MEMORY_BASE, lo >> 16 & PCI_MEMORY_RANGE_MASK);
+    qpci_config_writew(rp, PCI_MEMORY_LIMIT, hi >> 16 & PCI_MEMORY_RANGE_MASK);
+    qpci_device_enable(rp);                     /* memory, bus mastering */
+    return rp;
+}
+
+static void test_rxgen_unplug(void)
+{
+    const uint32_t n = 16384;
+    uint8_t before[2048], after[2048];
+    g_autofree char *devs = g_strdup_printf("%s" RP_DEV, is_arm() ? "" :
+        "-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off ");
+    QPCIDevice *rp;
+    uint64_t buf;
+    uint8_t exp;
+    uint16_t ctl;
+    Machine *mc;
+    Mana *m;
+    Wq rq;
+
+    mc = machine_new(devs);
+    rp = root_port_open(mc);
+    m = mana_open_at(mc, 1 << 8);               /* bus 1, device 0 */
+    hwc_up(m);
+    buf = rxgen_ring(mc, m, n, &rq);
+    rq.tail += n * 32;
+    w64(m, DB(MANA_DB_RQ), rq.id | ((uint64_t)rq.tail << 32));
+    rxgen_set(mc, true);
+    stats_wait(mc, "rxgen", "frames", 200);
+    g_assert_cmpuint(stats_count(mc, 0, "rxgen", "frames"), <, n);
+
+    qtest_qmp_device_del_send(mc->qts, "mana0");
+    exp = qpci_find_capability(rp, PCI_CAP_ID_EXP, 0);
+    ctl = qpci_config_readw(rp, exp + PCI_EXP_SLTCTL) & ~PCI_EXP_SLTCTL_PIC;
+    qpci_config_writew(rp, exp + PCI_EXP_SLTCTL,
+                       ctl | PCI_EXP_SLTCTL_PWR_IND_OFF | PCI_EXP_SLTCTL_PCC);
+    qtest_qmp_eventwait(mc->qts, "DEVICE_DELETED");
+
+    g_assert(alive(mc));
+    memset(before, 0x5a, sizeof(before));
+    qtest_memwrite(mc->qts, buf, before, sizeof(before));
+    g_usleep(200 * 1000);
+    qtest_memread(mc->qts, buf, after, sizeof(after));
+    g_assert(!memcmp(before, after, sizeof(after)));
+    g_free(rp);
+    mana_close(m);
+    machine_free(mc);
 }
 
 /* The message codes the device implements (others are just unsupported) */
@@ -1883,10 +2037,7 @@ static void fuzz_one(Mana *m, GRand *rnd, Wq *sq, Wq *rq, uint64_t scratch)
                         g_rand_int_range(rnd, 1, 1000000), true);
             qom_set_u32(mc, "/machine/peripheral/mana0", "rxgen-duration-ms",
                         g_rand_int_range(rnd, 0, 50), true);
-            qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
-                "'arguments': { 'path': '/machine/peripheral/mana0', "
-                "'property': 'rxgen', 'value': %i } }",
-                g_rand_int_range(rnd, 0, 4) != 0);
+            rxgen_set(mc, g_rand_int_range(rnd, 0, 4) != 0);
         }
         qtest_clock_step(mc->qts, g_rand_int_range(rnd, 1, 5000000));
         break;
@@ -1923,9 +2074,7 @@ static void test_fuzz(void)
         Wq sq, rq;
 
         setup(NULL, &mc, &m);
-        qtest_qmp_assert_success(mc->qts, "{ 'execute': 'qom-set', "
-            "'arguments': { 'path': '/machine/peripheral/mana0', "
-            "'property': 'rxgen', 'value': true } }");
+        rxgen_set(mc, true);
         scratch = gmem(mc, 4 * PAGE);
         eq = new_eq(m, 1, NULL);
         create_wq(m, GDMA_WQ_SQ, eq, &sq);
@@ -1971,6 +2120,9 @@ int main(int argc, char **argv)
     qtest_add_func("mana/rxgen-rate", test_rxgen_rate);
     qtest_add_func("mana/rxgen-pace", test_rxgen_pace);
     qtest_add_func("mana/rxgen-own-bar", test_rxgen_own_bar);
+    qtest_add_func("mana/rxgen-stop-cont", test_rxgen_stop_cont);
+    qtest_add_func("mana/rxgen-reset", test_rxgen_reset);
+    qtest_add_func("mana/rxgen-unplug", test_rxgen_unplug);
     qtest_add_func("mana/fuzz", test_fuzz);
     return g_test_run();
 }
