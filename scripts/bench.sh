@@ -21,14 +21,19 @@
 #                 instructions, data accesses and modeled cache misses per
 #                 received packet, from the cost plugin (emu/plugin/cost.c)
 # BENCH_COST_ROUNDS   cost windows per frame size and plugin mode (default 2)
-# BENCH_CPUS      guest vCPUs (default 2: the host has 2 cores, and each vCPU
-#                 is a host thread under multi-threaded TCG)
+# BENCH_CPUS      guest vCPUs (default 1: a vCPU is a host thread under
+#                 multi-threaded TCG, and the generator's thread needs a core
+#                 of its own, or the guest waits for the host's scheduler)
+# BENCH_PIN       host CPUs of the vCPU threads, QEMU's other threads on the
+#                 rest (default: the first BENCH_CPUS host CPUs when the host
+#                 has one more; none: no pinning)
 # BENCH_QUEUES    RX queues (channels) of the rate and cost windows (default 0:
 #                 the driver's default, one per vCPU), the generator's flows
 #                 spread over them by RSS
 # BENCH_FLOWS     the generator's flows (default 16)
-# BENCH_PPS_RING  RX ring of the rate and cost windows (default 0: the
-#                 driver's default, 1024 in every kernel here)
+# BENCH_PPS_RING  RX ring of the rate and cost windows (default 4096; 0: the
+#                 driver's default, 512 in every kernel here, which the
+#                 generator's batches run dry: the guest idles between them)
 set -euo pipefail
 given=${BASE:-} # make bench BASE=<b>: that base alone
 . "$(dirname "$0")/lib.sh"
@@ -44,10 +49,16 @@ BENCH_RINGS=${BENCH_RINGS:-8192,4096,2048,1024}
 BENCH_CYCLES=${BENCH_CYCLES:-3}
 BENCH_COST_SECONDS=${BENCH_COST_SECONDS:-5}
 BENCH_COST_ROUNDS=${BENCH_COST_ROUNDS:-2}
-BENCH_CPUS=${BENCH_CPUS:-2}
+BENCH_CPUS=${BENCH_CPUS:-1}
+if [ -z "${BENCH_PIN+set}" ]; then
+	BENCH_PIN=none
+	if (($(nproc) > BENCH_CPUS)); then
+		BENCH_PIN=$(seq -s, 0 $((BENCH_CPUS - 1)))
+	fi
+fi
 BENCH_QUEUES=${BENCH_QUEUES:-0}
 BENCH_FLOWS=${BENCH_FLOWS:-16}
-BENCH_PPS_RING=${BENCH_PPS_RING:-0}
+BENCH_PPS_RING=${BENCH_PPS_RING:-4096}
 OUT=$BUILD/bench
 for cfg in $BENCH_CONFIGS; do config_env "$cfg"; done
 for b in $BENCH_BASES; do
@@ -79,7 +90,9 @@ run_guest() {
 	args="$args --queues $BENCH_QUEUES --flows $BENCH_FLOWS --pps-ring $BENCH_PPS_RING"
 	step "bench: $cfg $kind guest, Linux $base (log: ${log#"$ROOT"/})"
 	# (COST=off: the cost plugin loaded, counting only in the cost windows)
-	if ! BASE=$base CONFIG=$cfg SERIES=$series NIC=mana COST=off SMP=$BENCH_CPUS TIMEOUT=${BENCH_TIMEOUT:-1200} \
+	local pin=$BENCH_PIN
+	[ "$pin" != none ] || pin=''
+	if ! BASE=$base CONFIG=$cfg SERIES=$series NIC=mana COST=off SMP=$BENCH_CPUS PIN=$pin TIMEOUT=${BENCH_TIMEOUT:-1200} \
 		RUN="python3 /harness/run/tests/bench/rx-bench.py $args" \
 		run_step "bench: the $cfg $kind guest runs rx-bench.py" "$log" "$ROOT/scripts/vm.sh"; then
 		warn "$cfg $kind guest did not finish: see $log (its figures are missing below)"
@@ -104,7 +117,7 @@ patches_of() {
 		7.3) echo "net-next (Linux 7.3 + net-next/): $(patches_of "$b")" ;;
 		esac
 	done
-	echo "qemu: $("$BUILD/qemu/build/qemu-system-x86_64" --version | head -1), TCG, $BENCH_CPUS vCPUs, 2 GiB per guest"
+	echo "qemu: $("$BUILD/qemu/build/qemu-system-x86_64" --version | head -1), TCG, $BENCH_CPUS vCPUs (pinned to host CPU $BENCH_PIN), 2 GiB per guest"
 	echo "rate and cost windows: RX queues $BENCH_QUEUES, ring $BENCH_PPS_RING (0: the driver's default), $BENCH_FLOWS flows, frames of $BENCH_SIZES B"
 	echo "host: $(nproc) CPUs, load average at start:$(cut -d' ' -f1-3 /proc/loadavg | sed 's/^/ /')"
 } >"$OUT/run-info.txt"

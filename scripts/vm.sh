@@ -1,7 +1,7 @@
 #!/bin/bash
 # Boot a guest: CONFIG=<name> [BASE=6.12|7.3] [SERIES=0] [DEBUG=1] [RUN='<cmd>'] [NIC=mana|virtio]
 # [TIMEOUT=s] [APPEND='kernel args'] [QEMU_EXTRA='qemu args'] [TCG_THREAD=single|multi]
-# [COST=off|count|cache] [SMP=vCPUs, default 2]
+# [COST=off|count|cache] [SMP=vCPUs, default 2] [PIN=host CPUs of the vCPUs]
 # (TCG_THREAD=single: one host thread for all vCPUs, to tell a multi-threaded
 # TCG artefact from a guest bug).
 # RUN runs as root in the kernel tree (9p); its output is printed and its exit
@@ -133,9 +133,34 @@ if [ -z "${RUN:-}" ]; then
 	"$QEMU" "${args[@]}" -chardev "stdio,id=con,logfile=$LOG,signal=off" -serial chardev:con
 	exit
 fi
+# PIN=<host CPU list, e.g. 0 or 0,1>: the vCPU threads run on those host
+# CPUs and every other QEMU thread (the main loop, the MANA generator's
+# thread, I/O) on the others, so that the guest does not wait for a host
+# thread the scheduler put on its core (make bench: BENCH_PIN).
+pin_threads() {
+	local qemu='' tid rest='' c n=0 i
+	for ((i = 0; i < 100; i++)); do
+		qemu=$(pgrep -P "$qpid" | head -1) || true
+		[ -z "$qemu" ] || n=$(cat /proc/"$qemu"/task/*/comm 2>/dev/null | grep -cE '^CPU [0-9]+/' || true)
+		((n >= ${SMP:-2})) && break
+		sleep 0.1
+	done
+	((n >= ${SMP:-2})) || die "PIN=$PIN: QEMU's vCPU threads did not appear"
+	for ((c = 0; c < $(nproc); c++)); do
+		[[ ",$PIN," == *",$c,"* ]] || rest=$rest${rest:+,}$c
+	done
+	[ -n "$rest" ] || die "PIN=$PIN leaves no host CPU for QEMU's other threads"
+	taskset -a -p -c "$rest" "$qemu" >/dev/null
+	for tid in $(grep -lE '^CPU [0-9]+/' /proc/"$qemu"/task/*/comm | cut -d/ -f5); do
+		taskset -p -c "$PIN" "$tid" >/dev/null
+	done
+	echo "vm: PIN=$PIN: $n vCPU threads on host CPU $PIN, QEMU's other threads on $rest" >&2
+}
+[ -z "${PIN:-}" ] || args+=(-name "$name,debug-threads=on")
 touch "$RUNDIR/output"
 timeout --foreground -k 10 "$TIMEOUT" "$QEMU" "${args[@]}" -serial "file:$LOG" </dev/null &
 qpid=$!
+[ -z "${PIN:-}" ] || pin_threads
 start_agent
 # (not tail -f: 9p may write the file out of order, see follow.py)
 "$ROOT/scripts/follow.py" "$RUNDIR/output" $qpid &
