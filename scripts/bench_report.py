@@ -298,9 +298,10 @@ def main():
     cols4 += [("util", k, 5) for k in kinds]
     cols4 += [("RX CPUs busy", k, 7) for k in kinds]
     cols4 += [("drops", k, 7) for k in kinds]
-    rows3, rows4 = [], []
+    rows3, rows4, rings = [], [], set()
     for c in configs:
         for size, p in by_size(data[c], kinds, "pps"):
+            rings |= {str(p[k]["ring"]) for k in kinds if p[k].get("ring")}
             pps = {k: p[k].get("pps") for k in kinds}
             best = {k: p[k].get("pps_max") for k in kinds}
             cpu = {k: p[k].get("cpu_ns_per_pkt") or None for k in kinds}
@@ -332,8 +333,9 @@ def main():
             if paired(cpu):
                 lines.append(kv_line(f"rx-cpu {c} size={size}", cpu, cr))
                 dat["cpu"].append(mem_dat(f"{c} {size}B", cpu, kinds, ratios))
-    report += ["", "RX packets/s from the emulator's generator (ring: the "
-               "driver's default; tgt: the series' target ratio)"]
+    report += ["", "RX packets/s from the emulator's generator (RX ring: "
+               f"{', '.join(sorted(rings, key=int)) or '-'} buffers per queue; "
+               "tgt: the series' target ratio)"]
     report += table(cols3, rows3)
     report += ["", "Guest CPU per received packet, busy share of the guest's "
                "CPUs, packets dropped"]
