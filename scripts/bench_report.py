@@ -77,8 +77,9 @@ mainline, 7.3/6.12 = mainline / base.
              NoPorts). drops = rx_dropped + softnet drops + IP discards.
              Guest-bound windows: those where every guest CPU that took
              MANA queue interrupts (a tenth of them at least) was at least
-             95% busy (/proc/stat per CPU,
-             /proc/interrupts mana_q*); the median and best are of those
+             95% busy (/proc/stat per CPU, /proc/interrupts mana_q* in
+             6.12, mana_msi* in 7.3; in a window without any, the CPUs
+             that ran a tenth of the NET_RX softirqs); the median and best are of those
              windows when there are any, else of all (then the figure is the
              emulator's limit, not the kernel's).
   cpu ns/pkt busy jiffies of /proc/stat (all but idle and iowait) x the
