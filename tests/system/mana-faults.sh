@@ -64,9 +64,16 @@ trap reset_faults EXIT
 # A failed request while the channel count changes: the change is refused
 # and the port keeps (or gets back) a working configuration.
 channels() { # cur and want: the channel count now and one to change to
-	max=$(ethtool -l "$NETIF" | awk '/^Combined:/ {print $2; exit}')
-	cur=$(ethtool -l "$NETIF" | awk '/^Combined:/ {c = $2} END {print c}')
+	local l
+	# (a port a case before left gone answers no ethtool -l: none to change)
+	if ! l=$(ethtool -l "$NETIF" 2>&1); then
+		max=0 cur=0 want=0 single="ethtool -l fails, the port is gone (see the case before): $l"
+		return
+	fi
+	max=$(awk '/^Combined:/ {print $2; exit}' <<<"$l")
+	cur=$(awk '/^Combined:/ {c = $2} END {print c}' <<<"$l")
 	want=$((cur > 1 ? cur - 1 : max))
+	single="one channel only"
 }
 # refuse_channels NAME N [COUNT]: ethtool -L to N channels while the device
 # refuses the next COUNT (1) CREATE_WQ_OBJ: true if the change was refused
@@ -97,7 +104,7 @@ recovered() {
 }
 channels
 if ((want == cur)); then
-	skip hwc_status_create_wq "one channel only: no channel change to fault"
+	skip hwc_status_create_wq "$single: no channel change to fault"
 elif refuse_channels hwc_status_create_wq "$want"; then
 	if ! logged "Failed to create WQ object"; then
 		notok hwc_status_create_wq "no 'Failed to create WQ object' in the log"
@@ -111,7 +118,7 @@ fi
 # the requests (not answer ENODEV until the module is reloaded).
 channels
 if ((want == cur)); then
-	skip hwc_status_create_wq_restore "one channel only: no channel change to fault"
+	skip hwc_status_create_wq_restore "$single: no channel change to fault"
 elif ! reaches; then
 	skip hwc_status_create_wq_restore "no traffic before the case (see hwc_status_create_wq)"
 elif refuse_channels hwc_status_create_wq_restore "$want" 2; then
@@ -129,7 +136,7 @@ ethtool -L "$NETIF" combined "$cur" 2>/dev/null
 channels
 orig=$cur
 if ((max < 2)); then
-	skip hwc_create_wq_cleanup "one channel only: the refused change needs two"
+	skip hwc_create_wq_cleanup "$single: the refused change needs two"
 elif ! reaches; then
 	skip hwc_create_wq_cleanup "no traffic before the case (see the cases above)"
 elif ((cur == max)) && ! { ethtool -L "$NETIF" combined 1 && reaches; }; then
