@@ -10,6 +10,11 @@ set -euo pipefail
 
 kernel_env
 TARGETS="net/lib drivers/net drivers/net/hw"
+# the MANA selftests the patches add (an unpatched tree has none):
+# installed, they find the BPF objects net/lib built (net-next's
+# mana_rx_mem.py loads xdp_dummy.bpf.o), which the tree does not have
+mana=drivers/net/microsoft/mana
+[ ! -f "$KSRC/tools/testing/selftests/$mana/Makefile" ] || TARGETS="$TARGETS $mana"
 
 [ -f "$OUT/.harness-built" ] || die "no kernel in ${OUT#"$ROOT"/}: make kernel CONFIG=$CONFIG first"
 want="$(cat "$OUT/.harness-built") $TARGETS"
