@@ -59,13 +59,24 @@ def rx_packets():
         return int(f.read())
 
 
-def ring(rx=None):
-    """The port's RX ring (ethtool -g), after setting it to RX if given."""
-    if rx:
-        subprocess.run(["ethtool", "-G", NETIF, "rx", str(rx)], check=True)
-    out = subprocess.run(["ethtool", "-g", NETIF], capture_output=True, text=True,
+def current(show, key, change=None):
+    """The port's current KEY in `ethtool SHOW` (-g, -l), after `ethtool
+    CHANGE` (a list: option, then its arguments) if given."""
+    if change:
+        subprocess.run(["ethtool", change[0], NETIF, *change[1:]], check=True)
+    out = subprocess.run(["ethtool", show, NETIF], capture_output=True, text=True,
                          check=True).stdout
-    return int(out.split("Current hardware settings:")[1].split("RX:")[1].split()[0])
+    return int(out.split("Current hardware settings:")[1].split(key)[1].split()[0])
+
+
+def ring(rx=None):
+    """The RX ring, after setting it to RX if given."""
+    return current("-g", "RX:", rx and ["-G", "rx", str(rx)])
+
+
+def channels(n=None):
+    """The combined channels, after setting them to N if given."""
+    return current("-l", "Combined:", n and ["-L", "combined", str(n)])
 
 
 def window(mode):
@@ -110,9 +121,14 @@ def main():
     # count: the guest's work is counted, on every vCPU that ran. The RX
     # ring is make bench's (BENCH_PPS_RING): with the driver's 512 buffers
     # the generator's batches run the ring dry and the guest idles between
-    # them (busy 0.70-0.78 in make check), with 4096 it does not.
-    start_ring = ring()
+    # them (busy 0.70-0.78 in make check), with 4096 it does not. And one
+    # channel, as make bench's one vCPU: with RX on both vCPUs of a guest
+    # whose vCPU threads the host does not pin, a vCPU spins on a lock while
+    # the other's thread waits for a host core, and the instructions per
+    # packet moved with that (4.48% apart, RX CPUs busy 1.0, in make check)
+    start_ring, start_channels = ring(), channels()
     ring(PPS_RING)
+    channels(1)
     c1 = window("count")
     c2 = window("count")
     # (no kernel receives a UDP frame in fewer than 500 instructions)
@@ -139,8 +155,9 @@ def main():
 
     # cache: misses are counted, L2 within L1D within the accesses
     k = window("cache")
-    check("ring_restored", ring(start_ring) == start_ring,
-          f"RX ring not back to {start_ring}")
+    back = (ring(start_ring), channels(start_channels))
+    check("port_restored", back == (start_ring, start_channels),
+          f"RX ring and channels {back}, not back to {(start_ring, start_channels)}")
     check("cache_counts_misses", k["rx"] > 0 and 0 < k["l2miss"] <= k["l1miss"] <= k["mem"],
           f"window: {k}",
           f"{k['l1miss'] / max(k['rx'], 1):.1f} L1D, {k['l2miss'] / max(k['rx'], 1):.1f} "
