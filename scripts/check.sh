@@ -143,6 +143,9 @@ fi
 step "check: summary"
 stage_times $total
 cat "$R"/*.txt | grep '^FAIL' || true
+if grep -q '^FAIL' "$R"/*.txt; then
+	fail_context "$R"/*.log
+fi
 pass=$(cat "$R"/*.txt | grep -c '^PASS' || true)
 fail=$(cat "$R"/*.txt | grep -c '^FAIL' || true)
 skip=$(cat "$R"/*.txt | grep -c '^SKIP' || true)

@@ -275,6 +275,23 @@ guest_stage() { # STAGE CFG CMD [TAG]: run CMD in a CFG guest, collect results
 	fi
 }
 
+# fail_context LOG...: what a failed kselftest case printed (its "#" lines
+# since the case before it, at most 12) and its "not ok" line, so that a
+# summary says why without the whole log
+fail_context() {
+	awk '{ line = $0; sub(/^ +/, "", line) }
+	match(line, /^\[[^]]+\] /) {
+		t = substr(line, 1, RLENGTH); rest = substr(line, RLENGTH + 1)
+		if (rest ~ /^# /) { n[t]++; buf[t, n[t] % 12] = line; next }
+		if (rest ~ /^not ok /) {
+			print FILENAME ":"
+			for (i = (n[t] > 12 ? n[t] - 11 : 1); i <= n[t]; i++) print "  | " buf[t, i % 12]
+			print "  | " line
+		}
+		if (rest ~ /^(not )?ok /) n[t] = 0
+	}' "$@"
+}
+
 # results_summary STAGE: the stage's counts; fails if anything failed.
 results_summary() {
 	local pass fail skip
